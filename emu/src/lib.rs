@@ -1,0 +1,14 @@
+//! Granule's emulator core: everything about guest memory and translation
+//! that can be written without `asm!` or board knowledge, so it runs under a
+//! plain `cargo test` on any host and inside the bare-metal kernel alike.
+
+#![no_std]
+#![deny(missing_docs)]
+
+extern crate alloc;
+#[cfg(any(test, feature = "std"))]
+extern crate std;
+
+pub mod addr;
+pub mod fdt;
+pub mod granule;

@@ -1,0 +1,2 @@
+//! Granule: the bare-metal AArch64 unikernel.
+#![no_std]
