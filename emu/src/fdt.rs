@@ -1,1 +1,0 @@
-//! Flattened device tree (DTB) reader.
