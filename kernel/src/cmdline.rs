@@ -1,0 +1,123 @@
+//! The kernel command line: `key=value` words. Granule reads its own keys
+//! and ignores the rest (the Raspberry Pi firmware adds its own). `cmds=`
+//! takes the rest of the line, so commands may contain spaces.
+
+use core::fmt;
+use emu::granule::Granule;
+
+/// Which host granule(s) to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostGranule {
+    /// One granule.
+    One(Granule),
+    /// Every granule the CPU supports, in turn.
+    All,
+}
+
+impl fmt::Display for HostGranule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HostGranule::One(g) => write!(f, "{g}"),
+            HostGranule::All => f.write_str("all"),
+        }
+    }
+}
+
+/// A command-line value Granule could not use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BadOption<'a> {
+    /// The key.
+    pub key: &'a str,
+    /// The value given.
+    pub value: &'a str,
+    /// What was expected.
+    pub expected: &'static str,
+}
+
+impl fmt::Display for BadOption<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "bad boot option {}={:?}: expected {}",
+            self.key, self.value, self.expected
+        )
+    }
+}
+
+/// Granule's options.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options<'a> {
+    /// `host-granule=4k|16k|64k|all`.
+    pub host_granule: Option<HostGranule>,
+    /// `cmds=...`: shell commands to run in batch mode, `;`-separated.
+    pub commands: Option<&'a str>,
+}
+
+/// Parses `line`, returning the options and the first bad value, if any
+/// (bad values are skipped, not fatal).
+pub fn parse(line: &str) -> (Options<'_>, Option<BadOption<'_>>) {
+    let mut options = Options::default();
+    let mut problem = None;
+    let mut rest = line.trim();
+    while !rest.is_empty() {
+        if let Some(commands) = rest.strip_prefix("cmds=") {
+            options.commands = Some(commands.trim());
+            break;
+        }
+        let (word, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+        rest = tail.trim_start();
+        let Some((key, value)) = word.split_once('=') else {
+            continue;
+        };
+        if key == "host-granule" {
+            match value {
+                "all" => options.host_granule = Some(HostGranule::All),
+                v => match v.parse::<Granule>() {
+                    Ok(g) => options.host_granule = Some(HostGranule::One(g)),
+                    Err(_) => {
+                        problem.get_or_insert(BadOption {
+                            key,
+                            value,
+                            expected: "4k, 16k, 64k or all",
+                        });
+                    }
+                },
+            }
+        }
+    }
+    (options, problem)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_granule_and_commands_among_firmware_words() {
+        let (o, bad) = parse("coherent_pool=1M 8250.nr_uarts=1 host-granule=16k cmds=info; granule 64k; poweroff");
+        assert_eq!(bad, None);
+        assert_eq!(o.host_granule, Some(HostGranule::One(Granule::K16)));
+        assert_eq!(o.commands, Some("info; granule 64k; poweroff"));
+    }
+
+    #[test]
+    fn all_granules() {
+        assert_eq!(
+            parse("host-granule=all").0.host_granule,
+            Some(HostGranule::All)
+        );
+    }
+
+    #[test]
+    fn a_bad_granule_is_reported_and_skipped() {
+        let (o, bad) = parse("host-granule=8k cmds=info");
+        assert_eq!(o.host_granule, None);
+        assert_eq!(o.commands, Some("info"));
+        assert_eq!(bad.map(|b| b.value), Some("8k"));
+    }
+
+    #[test]
+    fn empty_line() {
+        assert_eq!(parse("   "), (Options::default(), None));
+    }
+}

@@ -1,0 +1,4 @@
+//! Device drivers.
+
+pub mod mmio;
+pub mod pl011;

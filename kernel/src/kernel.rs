@@ -1,0 +1,118 @@
+//! Bring-up: from the first Rust instruction to the shell.
+
+use crate::arch::cpu;
+use crate::bootinfo::{self, BootInfo, DtbProblem};
+use crate::cmdline::{self, HostGranule};
+use crate::memory::{frame, heap, mmu, PhysRange};
+use crate::sync::CoreCell;
+use crate::{console, power, println, shell};
+
+/// The heap takes this share of RAM, between the bounds below.
+const HEAP_SHARE: u64 = 8;
+const HEAP_MIN: u64 = 1 << 20;
+const HEAP_MAX: u64 = 32 << 20;
+
+static BOOT_INFO: CoreCell<Option<BootInfo>> = CoreCell::new(None);
+static SHELL_READY_COUNTER: CoreCell<u64> = CoreCell::new(0);
+
+extern "C" {
+    static __image_start: u8;
+    static __image_end: u8;
+}
+
+/// Runs `f` on the boot information.
+pub fn with_boot_info<T>(f: impl FnOnce(&BootInfo) -> T) -> Option<T> {
+    BOOT_INFO.try_lock()?.as_ref().map(f)
+}
+
+/// CNTPCT_EL0 when the shell (or batch) became ready.
+pub fn shell_ready_counter() -> u64 {
+    SHELL_READY_COUNTER.try_lock().map(|c| *c).unwrap_or(0)
+}
+
+/// Brings the machine up and hands over to [`kernel_main`].
+///
+/// # Safety
+/// Call once, from the boot code, at EL1, with the loader's x0.
+pub unsafe fn kernel_init(dtb: u64, entry_el: u64, boot_counter: u64) -> ! {
+    let image = PhysRange {
+        start: &raw const __image_start as u64,
+        end: &raw const __image_end as u64,
+    };
+    let info = bootinfo::discover(dtb, entry_el as u8, boot_counter, image);
+    // SAFETY: the UART address is the board's or the device tree's PL011.
+    unsafe { console::init(info.uart as usize) };
+    console::init_logging(log::LevelFilter::Info);
+    power::set_psci_conduit(info.psci);
+
+    println!();
+    println!("Granule {} on {}", env!("CARGO_PKG_VERSION"), info.board.name);
+    match info.dtb_problem {
+        None => {}
+        Some(DtbProblem::Absent) => {
+            log::warn!("no device tree in x0: using the {} defaults", info.board.name)
+        }
+        Some(DtbProblem::Malformed(e)) => log::error!(
+            "the device tree at {dtb:#x} is malformed ({e}): ignored, using the {} defaults",
+            info.board.name
+        ),
+    }
+
+    frame::init(info.ram.as_slice(), info.reserved().as_slice());
+    let ram: u64 = info.ram.as_slice().iter().map(PhysRange::size).sum();
+    let heap_size = (ram / HEAP_SHARE).clamp(HEAP_MIN, HEAP_MAX) as usize;
+    match frame::allocate_zeroed(heap_size, frame::FRAME_SIZE) {
+        // SAFETY: a fresh block of frames, identity-mapped RAM, ours alone.
+        Some(start) => unsafe { heap::init(start, heap_size) },
+        None => power::exit_failure("no memory for the heap"),
+    }
+
+    let (options, problem) = cmdline::parse(info.bootargs());
+    if let Some(problem) = problem {
+        log::error!("{problem}");
+    }
+    let granule = match options.host_granule {
+        Some(HostGranule::One(g)) => Some(g),
+        _ => None,
+    };
+    if let Err(e) = mmu::init(&info, granule) {
+        log::error!("host MMU: {e}");
+    }
+    *BOOT_INFO.lock() = Some(info);
+    kernel_main()
+}
+
+/// Runs the boot commands in batch mode, or the interactive shell.
+fn kernel_main() -> ! {
+    let commands = with_boot_info(|info| {
+        let mut copy = alloc::string::String::new();
+        if let Some(c) = cmdline::parse(info.bootargs()).0.commands {
+            copy.push_str(c);
+        }
+        copy
+    })
+    .unwrap_or_default();
+    *SHELL_READY_COUNTER.lock() = cpu::counter();
+    let boot_ticks = shell_ready_counter().saturating_sub(with_boot_info(|i| i.boot_counter).unwrap_or(0));
+    log::info!(
+        "ready in {} us from the first instruction ({} us since reset)",
+        cpu::ticks_to_micros(boot_ticks),
+        cpu::ticks_to_micros(shell_ready_counter())
+    );
+    if commands.is_empty() {
+        shell::run_interactive()
+    }
+    let mut failures = 0u32;
+    for command in commands.split(';').map(str::trim).filter(|c| !c.is_empty()) {
+        println!("granule> {command}");
+        match shell::execute(command) {
+            shell::Outcome::Done => {}
+            shell::Outcome::Failed => failures += 1,
+            shell::Outcome::PowerOff => break,
+        }
+    }
+    if failures > 0 {
+        println!("batch: {failures} command(s) failed");
+    }
+    power::exit(u32::from(failures > 0))
+}

@@ -1,0 +1,8 @@
+//! The serial shell: a line editor and the commands.
+
+#[cfg(target_os = "none")]
+mod commands;
+pub mod line;
+
+#[cfg(target_os = "none")]
+pub use commands::{execute, run_interactive, Outcome};
