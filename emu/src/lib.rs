@@ -12,3 +12,4 @@ extern crate std;
 pub mod addr;
 pub mod fdt;
 pub mod granule;
+pub mod mmu;
