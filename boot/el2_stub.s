@@ -9,7 +9,7 @@
 .equ EC_HVC64,      0x16
 .equ UNKNOWN_CALL,  -1
 
-.macro ventry label
+.macro el2_ventry label
     .balign 0x80
     b       \label
 .endm
@@ -18,22 +18,22 @@
 .balign 0x800
 .global el2_vectors
 el2_vectors:
-    ventry  el2_hang            // current EL, SP_EL0
-    ventry  el2_hang
-    ventry  el2_hang
-    ventry  el2_hang
-    ventry  el2_hang            // current EL, SP_ELx
-    ventry  el2_hang
-    ventry  el2_hang
-    ventry  el2_hang
-    ventry  el2_from_el1        // lower EL, AArch64: synchronous
-    ventry  el2_hang
-    ventry  el2_hang
-    ventry  el2_hang
-    ventry  el2_hang            // lower EL, AArch32
-    ventry  el2_hang
-    ventry  el2_hang
-    ventry  el2_hang
+    el2_ventry  el2_hang            // current EL, SP_EL0
+    el2_ventry  el2_hang
+    el2_ventry  el2_hang
+    el2_ventry  el2_hang
+    el2_ventry  el2_hang            // current EL, SP_ELx
+    el2_ventry  el2_hang
+    el2_ventry  el2_hang
+    el2_ventry  el2_hang
+    el2_ventry  el2_from_el1        // lower EL, AArch64: synchronous
+    el2_ventry  el2_hang
+    el2_ventry  el2_hang
+    el2_ventry  el2_hang
+    el2_ventry  el2_hang            // lower EL, AArch32
+    el2_ventry  el2_hang
+    el2_ventry  el2_hang
+    el2_ventry  el2_hang
 
 el2_hang:
     wfe

@@ -4,7 +4,7 @@
 
 .equ FRAME_SIZE, 36 * 8
 
-.macro ventry kind
+.macro el1_ventry kind
     .balign 0x80
     sub     sp, sp, #FRAME_SIZE
     stp     x0, x1, [sp, #0 * 8]
@@ -16,22 +16,22 @@
 .balign 0x800
 .global el1_vectors
 el1_vectors:
-    ventry  0       // current EL with SP_EL0: synchronous
-    ventry  1       //   IRQ
-    ventry  2       //   FIQ
-    ventry  3       //   SError
-    ventry  4       // current EL with SP_ELx: synchronous
-    ventry  5
-    ventry  6
-    ventry  7
-    ventry  8       // lower EL, AArch64
-    ventry  9
-    ventry  10
-    ventry  11
-    ventry  12      // lower EL, AArch32
-    ventry  13
-    ventry  14
-    ventry  15
+    el1_ventry  0       // current EL with SP_EL0: synchronous
+    el1_ventry  1       //   IRQ
+    el1_ventry  2       //   FIQ
+    el1_ventry  3       //   SError
+    el1_ventry  4       // current EL with SP_ELx: synchronous
+    el1_ventry  5
+    el1_ventry  6
+    el1_ventry  7
+    el1_ventry  8       // lower EL, AArch64
+    el1_ventry  9
+    el1_ventry  10
+    el1_ventry  11
+    el1_ventry  12      // lower EL, AArch32
+    el1_ventry  13
+    el1_ventry  14
+    el1_ventry  15
 
 el1_save_and_handle:
     stp     x2, x3, [sp, #2 * 8]

@@ -16,6 +16,7 @@ extern crate std;
 pub mod cmdline;
 pub mod cpu_features;
 pub mod esr;
+pub mod par;
 
 #[cfg(target_os = "none")]
 pub mod arch;

@@ -1,0 +1,209 @@
+//! The MMU at register level: MAIR/TCR/SCTLR values, switching translation
+//! regimes, address translation instructions (AT) and PAR_EL1.
+
+use core::arch::{asm, global_asm};
+use emu::granule::Granule;
+
+/// MAIR_EL1 slot for Device-nGnRE (MMIO).
+pub const MAIR_DEVICE: u8 = 0;
+/// MAIR_EL1 slot for Normal, Inner/Outer Write-Back, Read/Write-Allocate.
+pub const MAIR_NORMAL: u8 = 1;
+/// MAIR_EL1 slot for Normal Non-cacheable.
+pub const MAIR_NORMAL_NC: u8 = 2;
+/// The attribute bytes for the slots above (ARM ARM D19.2, MAIR_EL1).
+pub const MAIR_ATTRS: [u8; 3] = [0x04, 0xff, 0x44];
+
+/// The MAIR_EL1 value Granule runs with.
+pub const fn mair_value() -> u64 {
+    let mut value = 0u64;
+    let mut i = 0;
+    while i < MAIR_ATTRS.len() {
+        value |= (MAIR_ATTRS[i] as u64) << (8 * i);
+        i += 1;
+    }
+    value
+}
+
+/// TCR_EL1 fields (ARM ARM D19.2, TCR_EL1).
+mod tcr {
+    pub const T0SZ_SHIFT: u32 = 0;
+    pub const EPD0: u64 = 1 << 7;
+    pub const IRGN0_WBWA: u64 = 0b01 << 8;
+    pub const ORGN0_WBWA: u64 = 0b01 << 10;
+    pub const SH0_INNER: u64 = 0b11 << 12;
+    pub const TG0_SHIFT: u32 = 14;
+    pub const T1SZ_SHIFT: u32 = 16;
+    pub const EPD1: u64 = 1 << 23;
+    pub const IRGN1_WBWA: u64 = 0b01 << 24;
+    pub const ORGN1_WBWA: u64 = 0b01 << 26;
+    pub const SH1_INNER: u64 = 0b11 << 28;
+    pub const TG1_SHIFT: u32 = 30;
+    pub const IPS_SHIFT: u32 = 32;
+}
+
+/// TCR_ELx.TG0 encoding of a granule.
+pub const fn tg0(granule: Granule) -> u64 {
+    match granule {
+        Granule::K4 => 0b00,
+        Granule::K64 => 0b01,
+        Granule::K16 => 0b10,
+    }
+}
+
+/// TCR_EL1.TG1 encoding of a granule: not the same as TG0's.
+pub const fn tg1(granule: Granule) -> u64 {
+    match granule {
+        Granule::K16 => 0b01,
+        Granule::K4 => 0b10,
+        Granule::K64 => 0b11,
+    }
+}
+
+/// TCR_EL1 for a TTBR0-only regime: `va_bits` of input, walks cacheable
+/// and inner shareable, TTBR1 walks disabled, `ips` the PARange encoding.
+pub const fn tcr_value(granule: Granule, va_bits: u32, ips: u8) -> u64 {
+    ((64 - va_bits as u64) << tcr::T0SZ_SHIFT)
+        | tcr::IRGN0_WBWA
+        | tcr::ORGN0_WBWA
+        | tcr::SH0_INNER
+        | (tg0(granule) << tcr::TG0_SHIFT)
+        | tcr::EPD1
+        | ((ips as u64) << tcr::IPS_SHIFT)
+}
+
+/// `tcr` with TTBR1 walks enabled for `granule` and `va_bits`.
+pub const fn tcr_with_ttbr1(tcr: u64, granule: Granule, va_bits: u32) -> u64 {
+    let cleared = tcr & !(tcr::EPD1 | (0x3f << tcr::T1SZ_SHIFT) | (0b11 << tcr::TG1_SHIFT));
+    cleared
+        | ((64 - va_bits as u64) << tcr::T1SZ_SHIFT)
+        | (tg1(granule) << tcr::TG1_SHIFT)
+        | tcr::IRGN1_WBWA
+        | tcr::ORGN1_WBWA
+        | tcr::SH1_INNER
+}
+
+/// `tcr` with TTBR0 walks disabled (EPD0).
+pub const fn tcr_without_ttbr0(tcr: u64) -> u64 {
+    tcr | tcr::EPD0
+}
+
+/// SCTLR_EL1 with the MMU, caches and stack alignment checks on: the RES1
+/// bits, M, C, SA, SA0, I.
+pub const SCTLR_MMU_ON: u64 = 0x30d0_0800 | (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 12);
+
+global_asm!(
+    r#"
+// x0 = TTBR0_EL1, x1 = TCR_EL1, x2 = MAIR_EL1, x3 = SCTLR_EL1.
+// The MMU is off between the two SCTLR writes, so no translation of the old
+// regime can meet one of the new: the break-before-make that a change of
+// granule (and of every block size) needs. Nothing in between touches memory.
+.section .text.mmu, "ax"
+.global granule_switch_translation
+granule_switch_translation:
+    dsb     ish
+    mrs     x4, sctlr_el1
+    bic     x4, x4, #1
+    msr     sctlr_el1, x4
+    isb
+    msr     mair_el1, x2
+    msr     tcr_el1, x1
+    msr     ttbr0_el1, x0
+    isb
+    tlbi    vmalle1
+    dsb     nsh
+    isb
+    msr     sctlr_el1, x3
+    isb
+    ret
+"#
+);
+
+extern "C" {
+    fn granule_switch_translation(ttbr0: u64, tcr: u64, mair: u64, sctlr: u64);
+}
+
+/// Installs a new TTBR0 regime and turns the MMU on.
+///
+/// # Safety
+/// The tables at `ttbr0` must identity-map all code, data and stack the
+/// kernel uses, with the attributes `mair` gives them; they must have been
+/// written to memory (a DSB is issued first).
+pub unsafe fn switch_translation(ttbr0: u64, tcr: u64, mair: u64) {
+    // SAFETY: forwarded from the caller.
+    unsafe { granule_switch_translation(ttbr0, tcr, mair, SCTLR_MMU_ON) };
+}
+
+/// Writes TTBR1_EL1 and TCR_EL1 and drops all EL1 TLB entries.
+///
+/// # Safety
+/// TTBR0's regime must stay as it is in `tcr`; TTBR1's tables must be valid
+/// for `tcr`'s TTBR1 fields.
+pub unsafe fn set_ttbr1(ttbr1: u64, tcr: u64) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        asm!(
+            "dsb ish",
+            "msr ttbr1_el1, {ttbr1}",
+            "msr tcr_el1, {tcr}",
+            "isb",
+            "tlbi vmalle1",
+            "dsb nsh",
+            "isb",
+            ttbr1 = in(reg) ttbr1,
+            tcr = in(reg) tcr,
+            options(nostack),
+        );
+    }
+}
+
+/// Reads TCR_EL1.
+pub fn tcr_el1() -> u64 {
+    let value;
+    // SAFETY: reading a system register.
+    unsafe { asm!("mrs {}, tcr_el1", out(reg) value, options(nomem, nostack)) };
+    value
+}
+
+/// Reads TTBR0_EL1.
+pub fn ttbr0_el1() -> u64 {
+    let value;
+    // SAFETY: reading a system register.
+    unsafe { asm!("mrs {}, ttbr0_el1", out(reg) value, options(nomem, nostack)) };
+    value
+}
+
+/// Whether SCTLR_EL1.M is set.
+pub fn mmu_enabled() -> bool {
+    let value: u64;
+    // SAFETY: reading a system register.
+    unsafe { asm!("mrs {}, sctlr_el1", out(reg) value, options(nomem, nostack)) };
+    value & 1 != 0
+}
+
+/// A stage 1 address translation instruction at EL1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum At {
+    /// AT S1E1R: as an EL1 read.
+    S1E1R,
+    /// AT S1E1W: as an EL1 write.
+    S1E1W,
+    /// AT S1E0R: as an EL0 read.
+    S1E0R,
+    /// AT S1E0W: as an EL0 write.
+    S1E0W,
+}
+
+/// Translates `va` with the current EL1&0 regime and returns PAR_EL1.
+pub fn at(op: At, va: u64) -> u64 {
+    let par;
+    // SAFETY: AT only writes PAR_EL1, which is read back at once.
+    unsafe {
+        match op {
+            At::S1E1R => asm!("at s1e1r, {va}", "isb", "mrs {par}, par_el1", va = in(reg) va, par = out(reg) par, options(nostack)),
+            At::S1E1W => asm!("at s1e1w, {va}", "isb", "mrs {par}, par_el1", va = in(reg) va, par = out(reg) par, options(nostack)),
+            At::S1E0R => asm!("at s1e0r, {va}", "isb", "mrs {par}, par_el1", va = in(reg) va, par = out(reg) par, options(nostack)),
+            At::S1E0W => asm!("at s1e0w, {va}", "isb", "mrs {par}, par_el1", va = in(reg) va, par = out(reg) par, options(nostack)),
+        }
+    }
+    par
+}
