@@ -166,7 +166,7 @@ pub fn discover(dtb_address: u64, entry_el: u8, boot_counter: u64, image: PhysRa
 /// The blob at `address`, if it looks like a device tree. Every read is a
 /// probe: x0 may be anything when the loader passed no tree.
 fn device_tree(address: u64) -> Result<&'static [u8], DtbProblem> {
-    if address == 0 || address % 8 != 0 {
+    if address == 0 || !address.is_multiple_of(8) {
         return Err(DtbProblem::Absent);
     }
     let header = probe_read_u64(address).map_err(|_| DtbProblem::Absent)?;
@@ -176,7 +176,7 @@ fn device_tree(address: u64) -> Result<&'static [u8], DtbProblem> {
     if magic != FDT_MAGIC {
         return Err(DtbProblem::Absent);
     }
-    if size > MAX_DTB_SIZE || size < 8 {
+    if !(8..=MAX_DTB_SIZE).contains(&size) {
         return Err(DtbProblem::Malformed(FdtError::Truncated));
     }
     probe_read_u64((address + size - 8) & !7)

@@ -94,7 +94,9 @@ mod tests {
 
     #[test]
     fn reads_granule_and_commands_among_firmware_words() {
-        let (o, bad) = parse("coherent_pool=1M 8250.nr_uarts=1 host-granule=16k cmds=info; granule 64k; poweroff");
+        let (o, bad) = parse(
+            "coherent_pool=1M 8250.nr_uarts=1 host-granule=16k cmds=info; granule 64k; poweroff",
+        );
         assert_eq!(bad, None);
         assert_eq!(o.host_granule, Some(HostGranule::One(Granule::K16)));
         assert_eq!(o.commands, Some("info; granule 64k; poweroff"));

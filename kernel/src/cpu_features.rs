@@ -137,6 +137,7 @@ impl MmuFeatures {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::string::ToString;
 
     #[test]
     fn cortex_a53_has_4k_and_64k_only() {

@@ -195,6 +195,9 @@ mod tests {
             let _ = FaultStatus::decode(code).to_string();
         }
         assert_eq!(FaultStatus::decode(0x0b), FaultStatus::AccessFlag(3));
-        assert_eq!(FaultStatus::decode(0x15), FaultStatus::ExternalAbortOnWalk(1));
+        assert_eq!(
+            FaultStatus::decode(0x15),
+            FaultStatus::ExternalAbortOnWalk(1)
+        );
     }
 }

@@ -46,11 +46,18 @@ pub unsafe fn kernel_init(dtb: u64, entry_el: u64, boot_counter: u64) -> ! {
     power::set_psci_conduit(info.psci);
 
     println!();
-    println!("Granule {} on {}", env!("CARGO_PKG_VERSION"), info.board.name);
+    println!(
+        "Granule {} on {}",
+        env!("CARGO_PKG_VERSION"),
+        info.board.name
+    );
     match info.dtb_problem {
         None => {}
         Some(DtbProblem::Absent) => {
-            log::warn!("no device tree in x0: using the {} defaults", info.board.name)
+            log::warn!(
+                "no device tree in x0: using the {} defaults",
+                info.board.name
+            )
         }
         Some(DtbProblem::Malformed(e)) => log::error!(
             "the device tree at {dtb:#x} is malformed ({e}): ignored, using the {} defaults",
@@ -61,7 +68,7 @@ pub unsafe fn kernel_init(dtb: u64, entry_el: u64, boot_counter: u64) -> ! {
     frame::init(info.ram.as_slice(), info.reserved().as_slice());
     let ram: u64 = info.ram.as_slice().iter().map(PhysRange::size).sum();
     let heap_size = (ram / HEAP_SHARE).clamp(HEAP_MIN, HEAP_MAX) as usize;
-    match frame::allocate_zeroed(heap_size, frame::FRAME_SIZE) {
+    match frame::allocate(heap_size, frame::FRAME_SIZE) {
         // SAFETY: a fresh block of frames, identity-mapped RAM, ours alone.
         Some(start) => unsafe { heap::init(start, heap_size) },
         None => power::exit_failure("no memory for the heap"),
@@ -93,7 +100,8 @@ fn kernel_main() -> ! {
     })
     .unwrap_or_default();
     *SHELL_READY_COUNTER.lock() = cpu::counter();
-    let boot_ticks = shell_ready_counter().saturating_sub(with_boot_info(|i| i.boot_counter).unwrap_or(0));
+    let boot_ticks =
+        shell_ready_counter().saturating_sub(with_boot_info(|i| i.boot_counter).unwrap_or(0));
     log::info!(
         "ready in {} us from the first instruction ({} us since reset)",
         cpu::ticks_to_micros(boot_ticks),

@@ -57,8 +57,22 @@ fn add_free(heap: &mut Heap<ORDER>, region: PhysRange, reserved: &[PhysRange]) {
         .iter()
         .find(|r| r.start < end && start < r.end && r.size() > 0)
     {
-        add_free(heap, PhysRange { start, end: hole.start }, reserved);
-        add_free(heap, PhysRange { start: hole.end, end }, reserved);
+        add_free(
+            heap,
+            PhysRange {
+                start,
+                end: hole.start,
+            },
+            reserved,
+        );
+        add_free(
+            heap,
+            PhysRange {
+                start: hole.end,
+                end,
+            },
+            reserved,
+        );
         return;
     }
     // SAFETY: the range is RAM that nothing else uses (it is outside every
@@ -66,18 +80,23 @@ fn add_free(heap: &mut Heap<ORDER>, region: PhysRange, reserved: &[PhysRange]) {
     unsafe { heap.add_to_heap(start as usize, end as usize) };
 }
 
-/// Allocates `size` bytes (a multiple of 4 KiB) aligned to `align`,
-/// zeroed. `None` when memory is exhausted.
-pub fn allocate_zeroed(size: usize, align: usize) -> Option<u64> {
+/// Allocates `size` bytes (a multiple of 4 KiB) aligned to `align`, with
+/// whatever they held. `None` when memory is exhausted.
+pub fn allocate(size: usize, align: usize) -> Option<u64> {
     let layout = Layout::from_size_align(size, align.max(FRAME_SIZE)).ok()?;
     let mut guard = FRAMES.lock();
     let frames = guard.as_mut()?;
     let block = frames.heap.alloc(layout).ok()?;
     frames.high_water = frames.high_water.max(frames.heap.stats_alloc_actual());
-    drop(guard);
-    // SAFETY: the block is freshly allocated RAM of `size` bytes, ours alone.
-    unsafe { core::ptr::write_bytes(block.as_ptr(), 0, size) };
     Some(block.as_ptr() as u64)
+}
+
+/// [`allocate`], zeroed.
+pub fn allocate_zeroed(size: usize, align: usize) -> Option<u64> {
+    let address = allocate(size, align)?;
+    // SAFETY: the block is freshly allocated RAM of `size` bytes, ours alone.
+    unsafe { core::ptr::write_bytes(address as *mut u8, 0, size) };
+    Some(address)
 }
 
 /// Returns a block from [`allocate_zeroed`] with the same size and alignment.

@@ -3,8 +3,8 @@
 //! granules, each followed by a self-check with the AT instructions.
 
 use super::frame;
-use crate::arch::mmu::{self as regs, At, MAIR_DEVICE, MAIR_NORMAL};
 use crate::arch::cpu;
+use crate::arch::mmu::{self as regs, At, MAIR_DEVICE, MAIR_NORMAL};
 use crate::bootinfo::BootInfo;
 use crate::cpu_features::MmuFeatures;
 use crate::esr::FaultStatus;
@@ -265,7 +265,9 @@ impl fmt::Display for SwitchReport {
 pub fn switch_granule(granule: Granule) -> Result<SwitchReport, MmuError> {
     let mut guard = STATE.lock();
     let Some(state) = guard.as_mut() else {
-        return Err(MmuError::Config(emu::mmu::ConfigError::InputSizeOutOfRange { bits: 0 }));
+        return Err(MmuError::Config(
+            emu::mmu::ConfigError::InputSizeOutOfRange { bits: 0 },
+        ));
     };
     if !state.features.stage1.contains(granule) {
         return Err(MmuError::Unsupported {
@@ -356,8 +358,14 @@ fn map_ram(
     layout: &Layout,
 ) -> Result<(), MapError> {
     let pieces = [
-        (layout.text, normal(AccessPermissions::PrivilegedReadOnly, true)),
-        (layout.rodata, normal(AccessPermissions::PrivilegedReadOnly, false)),
+        (
+            layout.text,
+            normal(AccessPermissions::PrivilegedReadOnly, true),
+        ),
+        (
+            layout.rodata,
+            normal(AccessPermissions::PrivilegedReadOnly, false),
+        ),
     ];
     let mut cursor = range.start;
     for (piece, attrs) in pieces {
@@ -404,7 +412,13 @@ fn build_identity_map(
         }
         for window in &layout.mmio[..layout.mmio_count] {
             let window = outward(*window, granule);
-            table.map(mem, window.start, PhysAddr(window.start), window.size(), device())?;
+            table.map(
+                mem,
+                window.start,
+                PhysAddr(window.start),
+                window.size(),
+                device(),
+            )?;
         }
         Ok(())
     })();

@@ -154,7 +154,11 @@ fn info(_: &[&str]) -> Outcome {
         println!(
             "entered at   EL{}{}",
             i.entry_el,
-            if i.entry_el >= 2 { " (EL2 stub kept)" } else { "" }
+            if i.entry_el >= 2 {
+                " (EL2 stub kept)"
+            } else {
+                ""
+            }
         );
         for range in i.ram.as_slice() {
             println!("ram          {range} ({} MiB)", range.size() >> 20);
@@ -163,7 +167,11 @@ fn info(_: &[&str]) -> Outcome {
             println!("initrd       {initrd}");
         }
         println!("uart         PL011 at {:#x}", i.uart);
-        println!("bootargs     {:?} (from {})", i.bootargs(), i.bootargs_source);
+        println!(
+            "bootargs     {:?} (from {})",
+            i.bootargs(),
+            i.bootargs_source
+        );
     });
     println!(
         "granules     stage 1: {}; stage 2: {}",

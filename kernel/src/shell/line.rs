@@ -185,7 +185,7 @@ mod tests {
     #[test]
     fn arrow_keys_are_ignored() {
         let mut e = LineEditor::new();
-        let (events, _) = type_in(&mut e, b"he\x1b[Allp\x1b[1;5C\n");
+        let (events, _) = type_in(&mut e, b"he\x1b[Alp\x1b[1;5C\n");
         assert_eq!(events, [Event::Line]);
         assert_eq!(e.line(), "help");
     }

@@ -3,8 +3,6 @@
 
 mod tests;
 
-
-
 use crate::arch::cpu;
 use crate::println;
 use alloc::string::String;

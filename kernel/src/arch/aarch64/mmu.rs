@@ -199,10 +199,18 @@ pub fn at(op: At, va: u64) -> u64 {
     // SAFETY: AT only writes PAR_EL1, which is read back at once.
     unsafe {
         match op {
-            At::S1E1R => asm!("at s1e1r, {va}", "isb", "mrs {par}, par_el1", va = in(reg) va, par = out(reg) par, options(nostack)),
-            At::S1E1W => asm!("at s1e1w, {va}", "isb", "mrs {par}, par_el1", va = in(reg) va, par = out(reg) par, options(nostack)),
-            At::S1E0R => asm!("at s1e0r, {va}", "isb", "mrs {par}, par_el1", va = in(reg) va, par = out(reg) par, options(nostack)),
-            At::S1E0W => asm!("at s1e0w, {va}", "isb", "mrs {par}, par_el1", va = in(reg) va, par = out(reg) par, options(nostack)),
+            At::S1E1R => {
+                asm!("at s1e1r, {va}", "isb", "mrs {par}, par_el1", va = in(reg) va, par = out(reg) par, options(nostack))
+            }
+            At::S1E1W => {
+                asm!("at s1e1w, {va}", "isb", "mrs {par}, par_el1", va = in(reg) va, par = out(reg) par, options(nostack))
+            }
+            At::S1E0R => {
+                asm!("at s1e0r, {va}", "isb", "mrs {par}, par_el1", va = in(reg) va, par = out(reg) par, options(nostack))
+            }
+            At::S1E0W => {
+                asm!("at s1e0w, {va}", "isb", "mrs {par}, par_el1", va = in(reg) va, par = out(reg) par, options(nostack))
+            }
         }
     }
     par
