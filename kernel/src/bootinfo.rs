@@ -120,7 +120,7 @@ impl BootInfo {
 /// Gathers the boot information.
 pub fn discover(dtb_address: u64, entry_el: u8, boot_counter: u64, image: PhysRange) -> BootInfo {
     let mut info = BootInfo {
-        board: board::by_load_address(image.start),
+        board: board::by_load_address(image.start, crate::arch::cpu::midr()),
         dtb: None,
         dtb_problem: None,
         ram: RangeList::new(),

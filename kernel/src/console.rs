@@ -12,14 +12,15 @@ static UART: CoreCell<Option<Pl011>> = CoreCell::new(None);
 /// the console is borrowed can still print (plain loads and stores only).
 static UART_BASE: AtomicUsize = AtomicUsize::new(0);
 
-/// Starts the console on the PL011 at `base`.
+/// Starts the console on the PL011 at `base`, whose reference clock is
+/// `clock` Hz if known.
 ///
 /// # Safety
 /// `base` must be a PL011 that stays mapped as Device memory.
-pub unsafe fn init(base: usize) {
+pub unsafe fn init(base: usize, clock: Option<u32>) {
     // SAFETY: forwarded from the caller.
     let uart = unsafe { Pl011::new(base) };
-    uart.init();
+    uart.init(clock);
     UART_BASE.store(base, Ordering::Relaxed);
     *UART.lock() = Some(uart);
 }

@@ -40,8 +40,12 @@ pub unsafe fn kernel_init(dtb: u64, entry_el: u64, boot_counter: u64) -> ! {
         end: &raw const __image_end as u64,
     };
     let info = bootinfo::discover(dtb, entry_el as u8, boot_counter, image);
+    if let Some(gpio) = info.board.uart_gpio {
+        // SAFETY: the board's own GPIO block, with the MMU off.
+        unsafe { crate::driver::bcm2835_gpio::Gpio::new(gpio as usize) }.route_pl011();
+    }
     // SAFETY: the UART address is the board's or the device tree's PL011.
-    unsafe { console::init(info.uart as usize) };
+    unsafe { console::init(info.uart as usize, info.board.uart_clock) };
     console::init_logging(log::LevelFilter::Info);
     power::set_psci_conduit(info.psci);
 

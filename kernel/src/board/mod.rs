@@ -27,6 +27,12 @@ pub struct Board {
     pub mmio: &'static [PhysRange],
     /// Start of RAM, below which the image header's text offset counts.
     pub ram_base: u64,
+    /// The UART's reference clock in Hz, when the board fixes it (then
+    /// Granule programs 115200 baud itself instead of trusting the firmware).
+    pub uart_clock: Option<u32>,
+    /// The GPIO block whose pins 14 and 15 must be switched to the PL011
+    /// (alternate function 0), on boards that share them with other UARTs.
+    pub uart_gpio: Option<u64>,
 }
 
 /// Every board, in the order they are tried.
@@ -45,12 +51,16 @@ pub fn by_compatible(is_compatible: impl Fn(&str) -> bool) -> Option<&'static Bo
         .find(|b| b.compatible.iter().any(|c| is_compatible(c)))
 }
 
-/// The board an image loaded at `load_address` was built for, for when
-/// there is no device tree to ask.
-pub fn by_load_address(load_address: u64) -> &'static Board {
-    if load_address == raspberrypi::LOAD_ADDRESS {
-        &raspberrypi::PI3
-    } else {
-        &qemu_virt::VIRT
+/// The board an image loaded at `load_address` runs on, for when there is
+/// no device tree to ask: every Raspberry Pi loads at the same address, and
+/// its CPU (MIDR_EL1's part number) tells the models apart.
+pub fn by_load_address(load_address: u64, midr: u64) -> &'static Board {
+    if load_address != raspberrypi::LOAD_ADDRESS {
+        return &qemu_virt::VIRT;
+    }
+    match (midr >> 4) & 0xfff {
+        raspberrypi::CORTEX_A72 => &raspberrypi::PI4,
+        raspberrypi::CORTEX_A76 => &raspberrypi::PI5,
+        _ => &raspberrypi::PI3,
     }
 }

@@ -17,4 +17,6 @@ pub const VIRT: Board = Board {
     // GIC, UART, RTC, fw_cfg, GPIO, virtio-mmio: 0x0800_0000 to 0x0a00_4000.
     mmio: &[PhysRange::new(0x0800_0000, 0x0300_0000)],
     ram_base: 0x4000_0000,
+    uart_clock: None,
+    uart_gpio: None,
 };

@@ -7,6 +7,13 @@ use crate::memory::PhysRange;
 
 /// Where the firmware loads a 64-bit kernel (config.txt: kernel_address).
 pub const LOAD_ADDRESS: u64 = 0x8_0000;
+/// MIDR_EL1 part number of the Pi 4's CPU.
+pub const CORTEX_A72: u64 = 0xd08;
+/// MIDR_EL1 part number of the Pi 5's CPU.
+pub const CORTEX_A76: u64 = 0xd0b;
+/// The PL011's clock on Pi 3 and 4, as boot/config.txt fixes it
+/// (init_uart_clock).
+const UART_CLOCK: u32 = 48_000_000;
 
 /// Raspberry Pi 3 Model B/B+ (and QEMU `raspi3b`).
 pub const PI3: Board = Board {
@@ -23,6 +30,8 @@ pub const PI3: Board = Board {
     // Peripherals, then the ARM-local interrupt controller and timers.
     mmio: &[PhysRange::new(0x3f00_0000, 0x0200_0000)],
     ram_base: 0,
+    uart_clock: Some(UART_CLOCK),
+    uart_gpio: Some(0x3f20_0000),
 };
 
 /// Raspberry Pi 4 Model B (BCM2711, low-peripheral mode, the default).
@@ -35,6 +44,8 @@ pub const PI4: Board = Board {
     // Peripherals, GIC-400 and the ARM-local block, up to 4 GiB.
     mmio: &[PhysRange::new(0xfc00_0000, 0x0400_0000)],
     ram_base: 0,
+    uart_clock: Some(UART_CLOCK),
+    uart_gpio: Some(0xfe20_0000),
 };
 
 /// Raspberry Pi 5 (BCM2712): the debug UART on the 3-pin header.
@@ -47,4 +58,7 @@ pub const PI5: Board = Board {
     // The BCM2712's main peripheral window (UARTs, GIC, timers).
     mmio: &[PhysRange::new(0x10_7c00_0000, 0x0400_0000)],
     ram_base: 0,
+    // The debug UART's pins and clock are its own; the firmware sets it up.
+    uart_clock: None,
+    uart_gpio: None,
 };

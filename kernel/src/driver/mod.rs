@@ -1,4 +1,5 @@
 //! Device drivers.
 
+pub mod bcm2835_gpio;
 pub mod mmio;
 pub mod pl011;

@@ -41,6 +41,8 @@ register_structs! {
         (0x04 => _reserved0),
         (0x18 => fr: ReadOnly<u32, FR::Register>),
         (0x1c => _reserved1),
+        (0x24 => ibrd: ReadWrite<u32>),
+        (0x28 => fbrd: ReadWrite<u32>),
         (0x2c => lcr_h: ReadWrite<u32, LCR_H::Register>),
         (0x30 => cr: ReadWrite<u32, CR::Register>),
         (0x34 => _reserved2),
@@ -69,12 +71,20 @@ impl Pl011 {
         self.registers.base()
     }
 
-    /// Enables the UART for 8N1 with FIFOs, keeping the baud rate the
-    /// firmware (or QEMU) set: Granule does not know the UART clock.
-    pub fn init(&self) {
+    /// Enables the UART for 8N1 with FIFOs. With the reference clock known,
+    /// also sets `BAUD`; otherwise keeps the rate the firmware (or QEMU) set.
+    pub fn init(&self, clock: Option<u32>) {
+        /// The console's baud rate.
+        const BAUD: u64 = 115_200;
         self.flush();
         self.registers.cr.set(0);
         self.registers.icr.set(0x7ff);
+        if let Some(clock) = clock {
+            // The divisor is clock / (16 * baud), in 1/64ths: IBRD.FBRD.
+            let divisor = (4 * u64::from(clock) + BAUD / 2) / BAUD;
+            self.registers.ibrd.set((divisor >> 6) as u32);
+            self.registers.fbrd.set((divisor & 0x3f) as u32);
+        }
         self.registers
             .lcr_h
             .write(LCR_H::WLEN::EightBit + LCR_H::FEN::SET);

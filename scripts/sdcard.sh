@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Builds build/sdcard.img: a bootable SD card image for Raspberry Pi 3 and 4,
+# without root. One FAT32 partition with Debian's raspi-firmware boot files,
+# the device trees, boot/config.txt, boot/cmdline.txt and kernel8.img.
+# Write it with: dd if=build/sdcard.img of=/dev/sdX bs=4M conv=fsync
+# Usage: scripts/sdcard.sh [--firmware DIR]   (DIR: a local copy of the
+#        firmware files, e.g. /usr/lib/raspi-firmware, instead of the package)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+firmware=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --firmware) firmware=${2:?--firmware needs a directory}; shift ;;
+        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+        *) die "unknown option '$1'" ;;
+    esac
+    shift
+done
+
+ensure_command mkfs.vfat dosfstools
+ensure_command fsck.vfat dosfstools
+ensure_command mcopy mtools
+ensure_command dpkg-deb dpkg
+
+work=build/sdcard
+rm -rf "$work" && mkdir -p "$work"
+
+# Debian's raspi-firmware lives in the non-free-firmware component, which
+# the system's apt sources may not list, and the Pi device trees come with
+# Debian's arm64 Linux image. Both are fetched with a private apt state (no
+# root needed) from the mirror the system already uses.
+apt_dir=$work/apt
+apt_opts=(-o Dir::State::Lists="$PWD/$apt_dir/lists" -o Dir::Cache="$PWD/$apt_dir/cache"
+          -o Dir::Etc::SourceList="$PWD/$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+          -o APT::Architecture=arm64 -o APT::Architectures=arm64 -o Debug::NoLocking=1 -qq)
+apt_setup() {
+    local mirror suite
+    mirror=$( (grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}';
+               grep -hs '^deb ' /etc/apt/sources.list | awk '{print $2}') | grep -v security | head -n 1 || true)
+    [ -n "$mirror" ] || die "no Debian mirror in the apt sources: pass --firmware DIR"
+    suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+    mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main non-free-firmware" \
+        >"$apt_dir/sources.list"
+    echo "fetching package lists ($suite main non-free-firmware, arm64)..." >&2
+    apt-get "${apt_opts[@]}" update >&2
+}
+apt_extract() { # package -> extracted into $work/extract
+    (cd "$apt_dir" && apt-get "${apt_opts[@]}" download "$1" 2>&1 | grep -v unsandboxed >&2 || true)
+    local deb
+    deb=$(ls "$apt_dir/${1}"_*.deb 2>/dev/null | head -n 1)
+    [ -n "$deb" ] || die "could not download $1"
+    dpkg-deb -x "$deb" "$work/extract"
+}
+dtbs=""
+if [ -z "$firmware" ]; then
+    apt_setup
+    echo "fetching raspi-firmware..." >&2
+    apt_extract raspi-firmware
+    firmware=$work/extract/usr/lib/raspi-firmware
+    kernel_package=$(apt-cache "${apt_opts[@]}" depends linux-image-arm64 |
+                     awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+    if [ -n "$kernel_package" ]; then
+        echo "fetching the device trees from $kernel_package..." >&2
+        apt_extract "$kernel_package"
+        dtbs=$(dirname "$(find "$work/extract" -name bcm2711-rpi-4-b.dtb | head -n 1)")
+    fi
+fi
+[ -n "$dtbs" ] || dtbs=$firmware
+for f in bootcode.bin start.elf fixup.dat start4.elf fixup4.dat; do
+    [ -f "$firmware/$f" ] || die "firmware file $f missing from $firmware"
+done
+
+kernel=$(scripts/build.sh raspi)
+
+# The FAT32 partition: 64 MiB (FAT32 needs at least 65525 clusters).
+part=$work/boot.vfat
+part_mib=64
+rm -f "$part"
+mkfs.vfat -C -F 32 -n GRANULE -S 512 -s 1 "$part" $((part_mib * 1024)) >/dev/null
+files=("$firmware"/bootcode.bin "$firmware"/start*.elf "$firmware"/fixup*.dat
+       boot/config.txt boot/cmdline.txt "$kernel")
+mcopy -i "$part" "${files[@]}" ::/
+# The firmware asks for its own file names; Linux ships upstream names.
+# Without a device tree Granule still boots (board defaults, 1 GiB or less).
+for pair in bcm2710-rpi-3-b:bcm2837-rpi-3-b bcm2710-rpi-3-b-plus:bcm2837-rpi-3-b-plus \
+            bcm2711-rpi-4-b:bcm2711-rpi-4-b bcm2712-rpi-5-b:bcm2712-rpi-5-b; do
+    want=${pair%%:*}.dtb upstream=${pair#*:}.dtb
+    for source in "$dtbs/$want" "$dtbs/$upstream"; do
+        if [ -f "$source" ]; then mcopy -i "$part" "$source" "::/$want"; continue 2; fi
+    done
+    echo "note: no device tree for $want" >&2
+done
+if [ -f "$firmware/overlays/disable-bt.dtbo" ]; then
+    mmd -i "$part" ::/overlays
+    mcopy -i "$part" "$firmware/overlays/disable-bt.dtbo" ::/overlays/
+fi
+fsck.vfat -n "$part" >/dev/null || die "fsck.vfat found errors in the boot partition"
+
+# The card: an MBR with one bootable FAT32 (LBA) partition at 1 MiB.
+image=build/sdcard.img
+start=2048 sectors=$((part_mib * 2048))
+le32() { local h; h=$(printf '%08x' "$1"); printf "\\x${h:6:2}\\x${h:4:2}\\x${h:2:2}\\x${h:0:2}"; }
+rm -f "$image"
+truncate -s $(((start + sectors) * 512)) "$image"
+{ printf '\x80\xfe\xff\xff\x0c\xfe\xff\xff'; le32 $start; le32 $sectors; } |
+    dd of="$image" bs=1 seek=446 conv=notrunc status=none
+printf '\x55\xaa' | dd of="$image" bs=1 seek=510 conv=notrunc status=none
+dd if="$part" of="$image" bs=1M seek=1 conv=notrunc status=none
+echo "$image: $(du -h --apparent-size "$image" | cut -f1), boot partition checked by fsck.vfat; contents:"
+mdir -i "$part" -b ::/ | sed 's|^::/|  |'
