@@ -39,6 +39,7 @@ configs=(
     "virt -cpu cortex-a72|-M virt -cpu cortex-a72 -m 512M -kernel build/virt/Image"
     "virt,virtualization=on -cpu max|-M virt,virtualization=on -cpu max -m 512M -kernel build/virt/Image"
     "raspi3b|-M raspi3b -kernel build/raspi3b/kernel8.img"
+    "virt,secure=on at EL3 (ELF)|-M virt,secure=on,virtualization=on -cpu max -m 512M -kernel build/virt/granule.elf"
 )
 for config in "${configs[@]}"; do
     name=${config%%|*}

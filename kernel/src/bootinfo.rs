@@ -192,7 +192,8 @@ fn read_device_tree(info: &mut BootInfo, fdt: &Fdt<'_>) {
         info.board = board;
     }
     for node in root.children() {
-        if node.str("device_type") == Some("memory") {
+        // Secure-only RAM (QEMU virt with secure=on) is marked disabled.
+        if node.str("device_type") == Some("memory") && is_enabled(&node) {
             for (start, size) in node.reg(&root) {
                 info.ram.push(PhysRange::new(start, size));
             }
@@ -224,7 +225,7 @@ fn read_device_tree(info: &mut BootInfo, fdt: &Fdt<'_>) {
     if info.board.uart_from_device_tree {
         info.uart = fdt
             .find_compatible("arm,pl011", |node, ancestors| {
-                if node.str("status").is_some_and(|s| s != "okay" && s != "ok") {
+                if !is_enabled(&node) {
                     return None;
                 }
                 let (address, _) = node.reg(ancestors.last()?).next()?;
@@ -232,4 +233,9 @@ fn read_device_tree(info: &mut BootInfo, fdt: &Fdt<'_>) {
             })
             .unwrap_or(0);
     }
+}
+
+/// Whether a node's `status` is absent, "okay" or "ok".
+fn is_enabled(node: &emu::fdt::Node<'_>) -> bool {
+    node.str("status").is_none_or(|s| s == "okay" || s == "ok")
 }
