@@ -370,14 +370,8 @@ impl PageTable {
             InputRange::Lower => input,
             InputRange::Upper => {
                 // The top range ends at the top of the input space: 2^64 for
-                // VMSAv8-64, 2^32 for LPAE (its config has a 40-bit output).
-                let top_bits = if self.config.output_bits() == super::config::LPAE_OUTPUT_BITS
-                    && self.config.input_bits() <= super::config::LPAE_INPUT_BITS
-                {
-                    super::config::LPAE_INPUT_BITS
-                } else {
-                    u64::BITS
-                };
+                // VMSAv8-64, 2^32 for LPAE.
+                let top_bits = self.config.address_space_bits();
                 let base = mask(top_bits) - (size - 1);
                 if input < base || input > mask(top_bits) {
                     return Err(out_of_range);
@@ -412,13 +406,7 @@ impl PageTable {
         match self.config.range() {
             InputRange::Lower => offset,
             InputRange::Upper => {
-                let top_bits = if self.config.output_bits() == super::config::LPAE_OUTPUT_BITS
-                    && self.config.input_bits() <= super::config::LPAE_INPUT_BITS
-                {
-                    super::config::LPAE_INPUT_BITS
-                } else {
-                    u64::BITS
-                };
+                let top_bits = self.config.address_space_bits();
                 (mask(top_bits) - mask(self.config.input_bits())) | offset
             }
         }
