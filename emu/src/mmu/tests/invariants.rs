@@ -69,7 +69,8 @@ fn visit(table: &PageTable, arena: &Arena, level: u8, address: u64, problems: &m
     }
     if is_root {
         // Nothing to merge into.
-    } else if all_invalid {
+    } else if all_invalid && !table.is_live() {
+        // A live table keeps emptied tables: the hardware may still use them.
         problems.push(format!(
             "empty table at {address:#x} (level {level}) not freed"
         ));

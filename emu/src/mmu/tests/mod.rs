@@ -4,6 +4,7 @@
 mod arena;
 mod builder;
 mod invariants;
+mod property;
 
 mod shadow;
 
