@@ -370,14 +370,8 @@ impl PageTable {
             InputRange::Lower => input,
             InputRange::Upper => {
                 // The top range ends at the top of the input space: 2^64 for
-                // VMSAv8-64, 2^32 for LPAE (its config has a 40-bit output).
-                let top_bits = if self.config.output_bits() == super::config::LPAE_OUTPUT_BITS
-                    && self.config.input_bits() <= super::config::LPAE_INPUT_BITS
-                {
-                    super::config::LPAE_INPUT_BITS
-                } else {
-                    u64::BITS
-                };
+                // VMSAv8-64, 2^32 for LPAE.
+                let top_bits = self.config.address_space_bits();
                 let base = mask(top_bits) - (size - 1);
                 if input < base || input > mask(top_bits) {
                     return Err(out_of_range);
@@ -412,13 +406,7 @@ impl PageTable {
         match self.config.range() {
             InputRange::Lower => offset,
             InputRange::Upper => {
-                let top_bits = if self.config.output_bits() == super::config::LPAE_OUTPUT_BITS
-                    && self.config.input_bits() <= super::config::LPAE_INPUT_BITS
-                {
-                    super::config::LPAE_INPUT_BITS
-                } else {
-                    u64::BITS
-                };
+                let top_bits = self.config.address_space_bits();
                 (mask(top_bits) - mask(self.config.input_bits())) | offset
             }
         }
@@ -687,19 +675,33 @@ impl PageTable {
     ) -> Result<(), MapError> {
         let g = self.geometry();
         let span = g.entry_span(level);
-        let run_bytes = span << contiguous_entries_log2(g.granule, level);
+        let run_log2 = contiguous_entries_log2(g.granule, level);
+        let run_bytes = span << run_log2;
+        let run_mask = (1usize << run_log2) - 1;
+        // Whether the run being written was wholly invalid before this call
+        // (decided at its first entry): only then may its entries get the
+        // contiguous bit as they are written.
+        let mut run_was_empty = false;
         for (index, entry_base, clipped) in self.entries(level, base, w) {
             let slot = Self::slot(table, index);
             let oa = output.add(clipped.start - w.start);
+            let d = mem.read_descriptor(slot);
+            if index & run_mask == 0 && run_mask < g.entries(level) {
+                run_was_empty = (0..=run_mask).all(|i| {
+                    mem.read_descriptor(Self::slot(table, index + i)) & descriptor::VALID == 0
+                });
+            }
             let whole = clipped.start == entry_base && clipped.end == entry_base + span;
-            if whole && leaf_allowed(g.granule, level) && oa.is_aligned(span) {
+            // An entry holding an (empty) table is mapped through that table,
+            // so that a live table never sees a valid descriptor replaced.
+            let invalid = d & descriptor::VALID == 0;
+            if whole && invalid && leaf_allowed(g.granule, level) && oa.is_aligned(span) {
                 let mut d = descriptor::leaf(level, oa, bits);
-                let run_oa = oa.0 - (index as u64 * span) % run_bytes;
+                let run_oa = oa.0 - (index & run_mask) as u64 * span;
                 if bits & SW_CONTIGUOUS_REQUESTED != 0
+                    && run_was_empty
                     && self.run_inside(level, base, index, w)
-                    && run_oa >= output.0
                     && PhysAddr(run_oa).is_aligned(run_bytes)
-                    && run_bytes <= g.entries(level) as u64 * span
                 {
                     d |= CONTIGUOUS;
                 }
@@ -707,7 +709,6 @@ impl PageTable {
                 *progress = clipped.end;
                 continue;
             }
-            let d = mem.read_descriptor(slot);
             let next = match classify(d, g.granule, level) {
                 DescriptorKind::Invalid => {
                     let next = mem

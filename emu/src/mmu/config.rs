@@ -5,8 +5,12 @@ use super::geometry::{
     level_shift, stage1_start_level, Geometry, LAST_LEVEL, MAX_CONCATENATION_BITS, MAX_INPUT_BITS,
     MAX_OUTPUT_BITS,
 };
+use super::regime::{tcr, ttbcr, vtcr};
 use crate::granule::Granule;
 use core::fmt;
+
+/// Output sizes in bits that the (I)PS fields encode, in encoding order.
+const PS_SIZES: [u32; 6] = [32, 36, 40, 42, 44, 48];
 
 /// The translation stage a table set serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -86,6 +90,7 @@ pub struct TableConfig {
     stage: Stage,
     range: InputRange,
     output_bits: u32,
+    lpae: bool,
 }
 
 /// Smallest input size a granule allows (with FEAT_TTST).
@@ -146,6 +151,7 @@ impl TableConfig {
             stage: Stage::Stage1,
             range: InputRange::Lower,
             output_bits,
+            lpae: false,
         })
     }
 
@@ -184,6 +190,7 @@ impl TableConfig {
             stage: Stage::Stage2,
             range: InputRange::Lower,
             output_bits,
+            lpae: false,
         })
     }
 
@@ -228,7 +235,23 @@ impl TableConfig {
             stage: Stage::Stage1,
             range,
             output_bits: LPAE_OUTPUT_BITS,
+            lpae: true,
         })
+    }
+
+    /// Whether this is an ARMv7 long-descriptor (LPAE) table set.
+    pub const fn is_lpae(&self) -> bool {
+        self.lpae
+    }
+
+    /// Bits of the whole input space: 64, or 32 for LPAE. The TTBR1 range
+    /// ends at the top of it.
+    pub const fn address_space_bits(&self) -> u32 {
+        if self.lpae {
+            LPAE_INPUT_BITS
+        } else {
+            u64::BITS
+        }
     }
 
     /// The table geometry.
@@ -293,11 +316,54 @@ impl TableConfig {
     /// The TnSZ / T0SZ value that selects this input size (VMSAv8-64: 64
     /// minus the size; LPAE: 32 minus the size).
     pub const fn tnsz(&self) -> u32 {
-        if self.output_bits == LPAE_OUTPUT_BITS && self.geometry.input_bits <= LPAE_INPUT_BITS {
+        if self.lpae {
             LPAE_INPUT_BITS - self.geometry.input_bits
         } else {
             u64::BITS - self.geometry.input_bits
         }
+    }
+
+    /// The (I)PS field value for this output size: the smallest size that
+    /// holds it.
+    pub fn ps_bits(&self) -> u64 {
+        PS_SIZES
+            .iter()
+            .position(|&size| size >= self.output_bits)
+            .unwrap_or(PS_SIZES.len() - 1) as u64
+    }
+
+    /// The TCR_EL1 fields for this (stage-1, VMSAv8-64) table set: TnSZ and
+    /// TGn of its range, and IPS. The caller adds the other range (or its
+    /// EPD bit), cacheability, shareability, ASID and TBI controls.
+    pub fn tcr_el1_bits(&self) -> u64 {
+        let tnsz = u64::from(self.tnsz());
+        let range_bits = match self.range {
+            InputRange::Lower => {
+                (tnsz << tcr::T0SZ_SHIFT) | (tcr::tg0_bits(self.granule()) << tcr::TG0_SHIFT)
+            }
+            InputRange::Upper => {
+                (tnsz << tcr::T1SZ_SHIFT) | (tcr::tg1_bits(self.granule()) << tcr::TG1_SHIFT)
+            }
+        };
+        range_bits | (self.ps_bits() << tcr::IPS_SHIFT)
+    }
+
+    /// The VTCR_EL2 fields for this stage-2 table set: T0SZ, SL0, TG0, PS.
+    pub fn vtcr_el2_bits(&self) -> u64 {
+        (u64::from(self.tnsz()) << vtcr::T0SZ_SHIFT)
+            | (self.sl0() << vtcr::SL0_SHIFT)
+            | (tcr::tg0_bits(self.granule()) << vtcr::TG0_SHIFT)
+            | (self.ps_bits() << vtcr::PS_SHIFT)
+    }
+
+    /// The TTBCR fields for this LPAE table set: EAE and T0SZ or T1SZ.
+    pub fn ttbcr_bits(&self) -> u64 {
+        let tnsz = u64::from(self.tnsz());
+        let shift = match self.range {
+            InputRange::Lower => ttbcr::T0SZ_SHIFT,
+            InputRange::Upper => ttbcr::T1SZ_SHIFT,
+        };
+        ttbcr::EAE | (tnsz << shift)
     }
 
     /// VTCR_EL2.SL0 for this stage-2 start level (ARM ARM: with 4K, 0 means

@@ -16,3 +16,12 @@ pub use attrs::{
 pub use builder::{MapError, PageTable};
 pub use config::{ConfigError, InputRange, Stage, TableConfig};
 pub use memory::{ExternalAbort, TableMemory, WalkMemory};
+pub mod fault;
+pub mod permissions;
+pub mod regime;
+pub mod stage1;
+pub mod translation;
+pub mod walk;
+
+#[cfg(test)]
+mod tests;

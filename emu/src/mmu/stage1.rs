@@ -1,0 +1,284 @@
+//! VMSAv8-64 stage 1 translation of the EL1&0 regime: TTBR0/TTBR1 range
+//! selection, TnSZ, granule, walk, access flag and permissions.
+
+use super::attrs::Shareability;
+use super::config::Stage;
+use super::descriptor::{AF, ATTR_INDX_MASK, ATTR_INDX_SHIFT, CONTIGUOUS, NG, SH_MASK, SH_SHIFT};
+use super::fault::{Access, AccessKind, Fault, FaultKind};
+use super::geometry::{contiguous_entries_log2, mask, stage1_start_level, Geometry};
+use super::memory::WalkMemory;
+use super::permissions::{stage1_permissions, PermissionRules};
+use super::regime::{
+    field, output_bits, sctlr, tcr, ttbr, Features, Stage1Regs, TnszOutOfRange, MIN_TNSZ,
+};
+use super::translation::{MemoryAttributes, Permissions, Rwx, Translation};
+use super::walk::{Leaf, NoTrace, TableWalk, WalkFault, WalkObserver, WalkTrace};
+use crate::addr::{PhysAddr, VirtAddr};
+
+/// Bit 55 of a VA selects the TTBR1 range (and its TBI bit).
+const RANGE_SELECT_BIT: u32 = 55;
+/// With the top byte ignored, bits above 55 play no part in translation.
+const TOP_WITH_TBI: u32 = 55;
+/// Without TBI every bit up to 63 must match the range.
+const TOP_WITHOUT_TBI: u32 = 63;
+/// Page size reported for translations with stage 1 off.
+const FLAT_SIZE_LOG2: u32 = 12;
+/// MAIR attribute of accesses with stage 1 off: Device-nGnRnE.
+const FLAT_MAIR: u8 = 0x00;
+/// Bits per MAIR attribute.
+const MAIR_FIELD_BITS: u32 = 8;
+
+/// Translate `va` for `access` through the EL1&0 stage-1 tables.
+///
+/// Without stage 2 the output is a PA; for a two-stage walk see
+/// [`super::stage2::translate_two_stage`].
+pub fn translate_stage1<M: WalkMemory + ?Sized>(
+    regs: &Stage1Regs,
+    features: &Features,
+    va: VirtAddr,
+    access: Access,
+    mem: &M,
+) -> Result<Translation, Fault> {
+    translate_stage1_traced(regs, features, va, access, mem, &mut NoTrace)
+}
+
+/// [`translate_stage1`], reporting each descriptor read to `observer`.
+pub fn translate_stage1_traced<M: WalkMemory + ?Sized>(
+    regs: &Stage1Regs,
+    features: &Features,
+    va: VirtAddr,
+    access: Access,
+    mem: &M,
+    observer: &mut dyn WalkObserver,
+) -> Result<Translation, Fault> {
+    let mut fetch = |address: u64, level: u8, _: &mut dyn WalkObserver| {
+        mem.read_descriptor(PhysAddr(address))
+            .map_err(|_| Fault::stage1(FaultKind::ExternalAbortOnWalk, level, access))
+    };
+    stage1_with_fetch(regs, features, va, access, &mut fetch, observer)
+}
+
+/// [`translate_stage1`] with the steps recorded in a [`WalkTrace`].
+pub fn trace_stage1<M: WalkMemory + ?Sized>(
+    regs: &Stage1Regs,
+    features: &Features,
+    va: VirtAddr,
+    access: Access,
+    mem: &M,
+) -> (Result<Translation, Fault>, WalkTrace) {
+    let mut trace = WalkTrace::default();
+    let result = translate_stage1_traced(regs, features, va, access, mem, &mut trace);
+    (result, trace)
+}
+
+/// The range a VA falls in and that range's controls.
+struct RangeSetup {
+    geometry: Geometry,
+    ttbr: u64,
+    hierarchical: bool,
+}
+
+/// Pick TTBR0 or TTBR1 for `va` and decode that range's TCR fields.
+fn select_range(
+    regs: &Stage1Regs,
+    features: &Features,
+    va: u64,
+    access: Access,
+) -> Result<RangeSetup, Fault> {
+    let t = regs.tcr;
+    let fault = Fault::stage1(FaultKind::Translation, 0, access);
+    let upper = (va >> RANGE_SELECT_BIT) & 1 == 1;
+    let (tbi, tbid, tnsz, granule, epd, hpd, ttbr) = if upper {
+        (
+            tcr::TBI1,
+            tcr::TBID1,
+            field(t, tcr::T1SZ_SHIFT, tcr::TNSZ_WIDTH) as u32,
+            features.granule_or_fallback(tcr::tg1_granule(field(t, tcr::TG1_SHIFT, tcr::TWO_BITS))),
+            tcr::EPD1,
+            tcr::HPD1,
+            regs.ttbr1,
+        )
+    } else {
+        (
+            tcr::TBI0,
+            tcr::TBID0,
+            field(t, tcr::T0SZ_SHIFT, tcr::TNSZ_WIDTH) as u32,
+            features.granule_or_fallback(tcr::tg0_granule(field(t, tcr::TG0_SHIFT, tcr::TWO_BITS))),
+            tcr::EPD0,
+            tcr::HPD0,
+            regs.ttbr0,
+        )
+    };
+    let max = features.max_tnsz(granule);
+    let tnsz = if (MIN_TNSZ..=max).contains(&tnsz) {
+        tnsz
+    } else {
+        match features.tnsz_out_of_range {
+            TnszOutOfRange::Fault => return Err(fault),
+            TnszOutOfRange::Clamp => tnsz.clamp(MIN_TNSZ, max),
+        }
+    };
+    let input_bits = u64::BITS - tnsz;
+    // TBI applies to instruction fetches too unless TBIDn says data only.
+    let ignore_top = t & tbi != 0 && !(access.kind == AccessKind::Execute && t & tbid != 0);
+    let top = if ignore_top {
+        TOP_WITH_TBI
+    } else {
+        TOP_WITHOUT_TBI
+    };
+    let upper_bits = (va & mask(top + 1)) >> input_bits;
+    let expected = if upper { mask(top + 1 - input_bits) } else { 0 };
+    if upper_bits != expected || t & epd != 0 {
+        return Err(fault);
+    }
+    Ok(RangeSetup {
+        geometry: Geometry {
+            granule,
+            input_bits,
+            start_level: stage1_start_level(granule, input_bits),
+        },
+        ttbr,
+        hierarchical: !(features.hpds && t & hpd != 0),
+    })
+}
+
+/// The MAIR byte `index` selects.
+pub(crate) const fn mair_attribute(mair: u64, index: u64) -> u8 {
+    (mair >> (index as u32 * MAIR_FIELD_BITS)) as u8
+}
+
+/// log2 of the region a leaf maps, contiguous runs included.
+pub(crate) const fn leaf_size_log2(geometry: &Geometry, leaf_level: u8, descriptor: u64) -> u32 {
+    let shift = geometry.level_shift(leaf_level);
+    if descriptor & CONTIGUOUS != 0 {
+        shift + contiguous_entries_log2(geometry.granule, leaf_level)
+    } else {
+        shift
+    }
+}
+
+/// The common end of a stage-1 walk (AArch64 and AArch32): AF, attributes,
+/// permissions and the permission check.
+#[allow(clippy::too_many_arguments)] // the decoded state of one walk
+pub(crate) fn finish_stage1(
+    leaf: &Leaf,
+    geometry: &Geometry,
+    input: u64,
+    mair: u64,
+    asid: u16,
+    hardware_af: bool,
+    rules: PermissionRules,
+    pan: bool,
+    access: Access,
+) -> Result<Translation, Fault> {
+    let d = leaf.descriptor;
+    if d & AF == 0 && !hardware_af {
+        return Err(Fault::stage1(FaultKind::AccessFlag, leaf.level, access));
+    }
+    let permissions = stage1_permissions(d, leaf.tables, rules);
+    if !permissions.allows(access, pan) {
+        return Err(Fault::stage1(FaultKind::Permission, leaf.level, access));
+    }
+    let offset_bits = geometry.level_shift(leaf.level);
+    let global = d & NG == 0;
+    Ok(Translation {
+        input,
+        output: PhysAddr(leaf.output.0 | (input & mask(offset_bits))),
+        size_log2: leaf_size_log2(geometry, leaf.level, d),
+        level: leaf.level,
+        contiguous: d & CONTIGUOUS != 0,
+        permissions,
+        attributes: MemoryAttributes {
+            mair: mair_attribute(mair, (d & ATTR_INDX_MASK) >> ATTR_INDX_SHIFT),
+            shareability: Shareability::from_bits((d & SH_MASK) >> SH_SHIFT),
+        },
+        global,
+        asid: if global { None } else { Some(asid) },
+    })
+}
+
+/// Stage 1 with descriptor reads done by `fetch`, which gets the table
+/// address (an IPA when stage 2 is on) and the level, and returns the
+/// descriptor or the complete fault to report.
+pub(crate) fn stage1_with_fetch(
+    regs: &Stage1Regs,
+    features: &Features,
+    va: VirtAddr,
+    access: Access,
+    fetch: &mut dyn FnMut(u64, u8, &mut dyn WalkObserver) -> Result<u64, Fault>,
+    observer: &mut dyn WalkObserver,
+) -> Result<Translation, Fault> {
+    let t = regs.tcr;
+    let ps = output_bits(field(t, tcr::IPS_SHIFT, tcr::IPS_WIDTH), features);
+    if regs.sctlr & sctlr::M == 0 {
+        return flat(va.0, ps, access);
+    }
+    let range = select_range(regs, features, va.0, access)?;
+    let g = range.geometry;
+    let base = range.ttbr & ttbr::BADDR_MASK & !(g.table_bytes(g.start_level) - 1);
+    if base >> ps != 0 {
+        return Err(Fault::stage1(FaultKind::AddressSize, 0, access));
+    }
+    let walk = TableWalk {
+        geometry: g,
+        stage: Stage::Stage1,
+        base,
+        output_bits: ps,
+        hierarchical: range.hierarchical,
+    };
+    let leaf = walk.run(va.0, fetch, observer).map_err(|e| match e {
+        WalkFault::Local(kind, level) => Fault::stage1(kind, level, access),
+        WalkFault::Fetch(fault) => fault,
+    })?;
+    let asid_ttbr = if t & tcr::A1 != 0 {
+        regs.ttbr1
+    } else {
+        regs.ttbr0
+    };
+    let asid_mask = if t & tcr::AS != 0 {
+        ttbr::ASID16_MASK
+    } else {
+        ttbr::ASID8_MASK
+    };
+    let rules = PermissionRules {
+        wxn: regs.sctlr & sctlr::WXN != 0,
+        el0_writable_implies_pxn: true,
+        xn_applies_to_el1: false,
+    };
+    finish_stage1(
+        &leaf,
+        &g,
+        va.0,
+        regs.mair,
+        ((asid_ttbr >> ttbr::ASID_SHIFT) & asid_mask) as u16,
+        features.hardware_access_flag && t & tcr::HA != 0,
+        rules,
+        regs.pan,
+        access,
+    )
+}
+
+/// Stage 1 disabled: the output is the input, which must fit the PA size.
+fn flat(va: u64, pa_bits: u32, access: Access) -> Result<Translation, Fault> {
+    if va >> pa_bits != 0 {
+        return Err(Fault::stage1(FaultKind::AddressSize, 0, access));
+    }
+    Ok(Translation {
+        input: va,
+        output: PhysAddr(va),
+        size_log2: FLAT_SIZE_LOG2,
+        level: 0,
+        contiguous: false,
+        permissions: Permissions {
+            el0: Rwx::ALL,
+            el1: Rwx::ALL,
+            el0_accessible: false,
+        },
+        attributes: MemoryAttributes {
+            mair: FLAT_MAIR,
+            shareability: Shareability::Outer,
+        },
+        global: true,
+        asid: None,
+    })
+}
