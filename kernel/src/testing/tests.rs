@@ -1,6 +1,6 @@
 //! The on-target tests: what only the real MMU, CPU and board can check.
 
-use super::{Outcome, Test, TestResult};
+use super::{differential, Outcome, Test, TestResult};
 use crate::arch::{exception, semihosting};
 use crate::bootinfo::DtbProblem;
 use crate::ensure;
@@ -55,6 +55,18 @@ pub const ALL: &[Test] = &[
     Test {
         name: "el2::stub_answers",
         run: el2_stub_answers,
+    },
+    Test {
+        name: "walker::stage1_vs_at_4k",
+        run: walker_4k,
+    },
+    Test {
+        name: "walker::stage1_vs_at_16k",
+        run: walker_16k,
+    },
+    Test {
+        name: "walker::stage1_vs_at_64k",
+        run: walker_64k,
     },
 ];
 
@@ -341,4 +353,26 @@ fn el2_stub_answers() -> TestResult {
     );
     let _ = semihosting::is_present();
     Ok(())
+}
+
+fn walker_vs_at(granule: Granule, seed: u64) -> TestResult {
+    if !mmu::features().stage1.contains(granule) {
+        return Err(Outcome::Skipped("the CPU has no such granule"));
+    }
+    let stats = differential::stage1(granule, seed)?;
+    crate::println!("  stage 1 {granule}: {stats}");
+    ensure!(stats.mismatches == 0, "{} mismatches", stats.mismatches);
+    Ok(())
+}
+
+fn walker_4k() -> TestResult {
+    walker_vs_at(Granule::K4, 0x4b4b_0001)
+}
+
+fn walker_16k() -> TestResult {
+    walker_vs_at(Granule::K16, 0x16b1_6b02)
+}
+
+fn walker_64k() -> TestResult {
+    walker_vs_at(Granule::K64, 0x64b6_4b03)
 }

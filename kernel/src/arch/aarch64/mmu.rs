@@ -10,8 +10,11 @@ pub const MAIR_DEVICE: u8 = 0;
 pub const MAIR_NORMAL: u8 = 1;
 /// MAIR_EL1 slot for Normal Non-cacheable.
 pub const MAIR_NORMAL_NC: u8 = 2;
-/// The attribute bytes for the slots above (ARM ARM D19.2, MAIR_EL1).
-pub const MAIR_ATTRS: [u8; 3] = [0x04, 0xff, 0x44];
+/// The attribute bytes for every slot (ARM ARM D19.2, MAIR_EL1): the three
+/// above, then more types for the differential test's tables to use:
+/// Device-nGnRnE, Device-GRE, Normal Write-Through (allocating and not),
+/// and Normal Outer Non-cacheable with Inner Write-Back.
+pub const MAIR_ATTRS: [u8; 8] = [0x04, 0xff, 0x44, 0x00, 0x0c, 0xbb, 0xaa, 0x4f];
 
 /// The MAIR_EL1 value Granule runs with.
 pub const fn mair_value() -> u64 {
@@ -80,6 +83,11 @@ pub const fn tcr_with_ttbr1(tcr: u64, granule: Granule, va_bits: u32) -> u64 {
         | tcr::IRGN1_WBWA
         | tcr::ORGN1_WBWA
         | tcr::SH1_INNER
+}
+
+/// `tcr` with IPS set to the PARange encoding `ips`.
+pub const fn tcr_with_ips(tcr: u64, ips: u8) -> u64 {
+    (tcr & !(0b111 << tcr::IPS_SHIFT)) | ((ips as u64) << tcr::IPS_SHIFT)
 }
 
 /// `tcr` with TTBR0 walks disabled (EPD0).

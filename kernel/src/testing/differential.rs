@@ -1,0 +1,412 @@
+//! The differential test of `emu`'s walker against the hardware MMU: random
+//! table sets built with `emu`'s builder are installed in TTBR1 (the kernel
+//! keeps running from TTBR0), and for thousands of addresses the walker's
+//! answer is compared with what `AT S1E1R/S1E1W/S1E0R/S1E0W` (or, with EL2,
+//! `AT S12E1R/...` through the EL2 stub) leave in PAR_EL1.
+
+use crate::arch::el2::{self, AtS12};
+use crate::arch::mmu::{self as regs, At};
+use crate::memory::mmu::{self as host_mmu, FrameTables};
+use crate::par::Par;
+use crate::println;
+use alloc::format;
+use alloc::string::String;
+use emu::addr::{PhysAddr, VirtAddr};
+use emu::granule::Granule;
+use emu::mmu::fault::{Access, AccessKind, El, Fault};
+use emu::mmu::regime::{Features, Stage1Regs, TnszOutOfRange};
+use emu::mmu::stage1::{trace_stage1, translate_stage1};
+use emu::mmu::translation::Translation;
+use emu::mmu::{
+    AccessPermissions, MapError, PageTable, Shareability, Stage1Attributes, TableConfig,
+};
+
+/// Table sets per configuration.
+pub const TABLE_SETS: usize = 8;
+/// Addresses per table set: 8 x 4096 = 32768 per configuration.
+pub const ADDRESSES_PER_SET: usize = 4096;
+
+/// A small deterministic generator (xorshift64*): a failure reproduces from
+/// its seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A value in `0..n` (`n` > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// True with probability 1 in `n`.
+    pub fn one_in(&mut self, n: u64) -> bool {
+        self.below(n) == 0
+    }
+}
+
+/// The walker's view of this CPU.
+pub fn cpu_features() -> Features {
+    let mmu = host_mmu::features();
+    let mmfr1 = read_id_aa64mmfr1();
+    let mmfr2 = read_id_aa64mmfr2();
+    Features {
+        pa_bits: mmu.pa_bits.min(48),
+        granule_4k: mmu.stage1.contains(Granule::K4),
+        granule_16k: mmu.stage1.contains(Granule::K16),
+        granule_64k: mmu.stage1.contains(Granule::K64),
+        // ID_AA64MMFR2_EL1.ST, bits [31:28].
+        ttst: (mmfr2 >> 28) & 0xf != 0,
+        // ID_AA64MMFR1_EL1.HPDS, bits [15:12].
+        hpds: (mmfr1 >> 12) & 0xf != 0,
+        // ID_AA64MMFR1_EL1.HAFDBS, bits [3:0].
+        hardware_access_flag: mmfr1 & 0xf != 0,
+        tnsz_out_of_range: TnszOutOfRange::Clamp,
+    }
+}
+
+fn read_id_aa64mmfr1() -> u64 {
+    let value;
+    // SAFETY: reading an ID register.
+    unsafe {
+        core::arch::asm!("mrs {}, id_aa64mmfr1_el1", out(reg) value, options(nomem, nostack))
+    };
+    value
+}
+
+fn read_id_aa64mmfr2() -> u64 {
+    let value;
+    // SAFETY: reading an ID register.
+    unsafe {
+        core::arch::asm!("mrs {}, id_aa64mmfr2_el1", out(reg) value, options(nomem, nostack))
+    };
+    value
+}
+
+fn read_sctlr_el1() -> u64 {
+    let value;
+    // SAFETY: reading a system register.
+    unsafe { core::arch::asm!("mrs {}, sctlr_el1", out(reg) value, options(nomem, nostack)) };
+    value
+}
+
+/// What PAR_EL1 must hold for the walker's result: F, and FST/S/PTW for a
+/// fault or PA\[47:12\]/ATTR/SH for a translation.
+pub fn expected_par(result: &Result<Translation, Fault>) -> u64 {
+    match result {
+        Err(fault) => {
+            1 | (u64::from(fault.fsc()) << 1)
+                | (u64::from(fault.s1ptw) << 8)
+                | (u64::from(matches!(fault.stage, emu::mmu::Stage::Stage2)) << 9)
+        }
+        Ok(t) => {
+            (t.output.0 & PAR_PA_MASK)
+                | (u64::from(t.attributes.mair) << 56)
+                | (t.attributes.shareability.bits() << 7)
+        }
+    }
+}
+
+/// The PAR_EL1 bits the architecture fixes for this result: F, FST, PTW
+/// and S for a fault; F, PA and ATTR for a translation, and SH too except
+/// for Device and Normal Non-cacheable memory, for which an implementation
+/// may return 0b10 (Outer Shareable) instead of the descriptor's value
+/// (ARM ARM, PAR_EL1.SH). NS and the IMPLEMENTATION DEFINED bits are never
+/// compared.
+pub fn comparable_mask(result: &Result<Translation, Fault>) -> u64 {
+    match result {
+        Err(_) => 1 | (0x3f << 1) | (1 << 8) | (1 << 9),
+        Ok(t) => {
+            let sh_fixed = !(t.attributes.is_device() || t.attributes.is_normal_non_cacheable());
+            1 | PAR_PA_MASK | (0xff << 56) | if sh_fixed { 0b11 << 7 } else { 0 }
+        }
+    }
+}
+
+/// Whether the hardware's PAR_EL1 agrees with the walker's result.
+pub fn par_matches(hardware: u64, walker: &Result<Translation, Fault>) -> bool {
+    let mask = comparable_mask(walker);
+    hardware & mask == expected_par(walker) & mask
+}
+
+const PAR_PA_MASK: u64 = 0x0000_ffff_ffff_f000;
+
+/// The AT operations compared, with the access each stands for.
+const OPERATIONS: [(At, Access); 4] = [
+    (At::S1E1R, Access::new(El::El1, AccessKind::Read)),
+    (At::S1E1W, Access::new(El::El1, AccessKind::Write)),
+    (At::S1E0R, Access::new(El::El0, AccessKind::Read)),
+    (At::S1E0W, Access::new(El::El0, AccessKind::Write)),
+];
+
+fn random_attributes(rng: &mut Rng) -> Stage1Attributes {
+    Stage1Attributes {
+        attr_index: rng.below(regs::MAIR_ATTRS.len() as u64) as u8,
+        shareability: [
+            Shareability::NonShareable,
+            Shareability::Outer,
+            Shareability::Inner,
+        ][rng.below(3) as usize],
+        access: AccessPermissions::ALL[rng.below(4) as usize],
+        uxn: rng.one_in(2),
+        pxn: rng.one_in(2),
+        not_global: rng.one_in(2),
+        access_flag: !rng.one_in(6),
+        contiguous: rng.one_in(2),
+    }
+}
+
+/// One random table set in the TTBR1 range.
+struct TestTables {
+    table: PageTable,
+    mem: FrameTables,
+    /// Input size (64 - T1SZ).
+    input_bits: u32,
+    /// Mapped ranges (VA offset from the range base, length), to aim at.
+    mapped: [(u64, u64); 24],
+    mapped_count: usize,
+}
+
+impl TestTables {
+    fn base(&self) -> u64 {
+        !0u64 << self.input_bits
+    }
+}
+
+/// Builds a random table set: mappings of pages, blocks and contiguous
+/// runs with random attributes and output addresses (some beyond the
+/// output size), holes, then some unmaps and permission changes that split
+/// blocks.
+fn build_tables(
+    rng: &mut Rng,
+    granule: Granule,
+    features: &Features,
+) -> Result<TestTables, String> {
+    let min_bits = if features.ttst {
+        emu::mmu::config::min_input_bits(granule)
+    } else {
+        25
+    };
+    let input_bits = min_bits + rng.below(u64::from(48 - min_bits + 1)) as u32;
+    let config = TableConfig::stage1_upper(granule, input_bits, 48)
+        .map_err(|e| format!("config {granule} {input_bits} bits: {e}"))?;
+    let mut mem = FrameTables::default();
+    let table = PageTable::new(config, &mut mem).map_err(|e| format!("{e}"))?;
+    let mut tables = TestTables {
+        table,
+        mem,
+        input_bits,
+        mapped: [(0, 0); 24],
+        mapped_count: 0,
+    };
+
+    let page = granule.size();
+    let space = 1u64 << input_bits;
+    // Output addresses mostly below 2^40 (inside every IPS the test sets),
+    // some up to 2^48 (address size faults unless IPS is 48 bits).
+    let pa_limit = 1u64 << 40;
+    // Sizes to try: a few pages, a contiguous run, a block, several blocks.
+    let block = emu::mmu::geometry::level_shift(granule, 2);
+    for _ in 0..tables.mapped.len() {
+        let size_log2 = match rng.below(4) {
+            0 => granule.shift() + rng.below(3) as u32,
+            1 => granule.shift() + emu::mmu::geometry::contiguous_entries_log2(granule, 3),
+            2 => block,
+            _ => block + 1,
+        };
+        let len = (1u64 << size_log2).min(space / 4).max(page);
+        let align = if rng.one_in(3) { page } else { len };
+        let va = (rng.below(space / align) * align).min(space - len);
+        let va = va & !(page - 1);
+        let pa_space = if rng.one_in(8) { 1u64 << 48 } else { pa_limit };
+        let pa = (rng.below(pa_space / align) * align) & !(page - 1);
+        let pa = pa.min((1u64 << 48) - len);
+        let attrs = random_attributes(rng);
+        let base = tables.base();
+        match tables
+            .table
+            .map(&mut tables.mem, base + va, PhysAddr(pa), len, attrs)
+        {
+            Ok(()) => {
+                tables.mapped[tables.mapped_count] = (va, len);
+                tables.mapped_count += 1;
+            }
+            Err(MapError::AlreadyMapped { .. } | MapError::OutputOutOfRange { .. }) => {}
+            Err(e) => return Err(format!("map {va:#x}+{len:#x} -> {pa:#x}: {e}")),
+        }
+    }
+    // Punch holes and change permissions inside some mappings.
+    for i in 0..tables.mapped_count {
+        let (va, len) = tables.mapped[i];
+        if len <= page || !rng.one_in(3) {
+            continue;
+        }
+        let offset = rng.below(len / page) * page;
+        let piece = page * (1 + rng.below(((len - offset) / page).min(4)));
+        let at = tables.base() + va + offset;
+        let attrs = random_attributes(rng);
+        let result = if rng.one_in(2) {
+            tables.table.unmap(&mut tables.mem, at, piece)
+        } else {
+            tables.table.protect(&mut tables.mem, at, piece, attrs)
+        };
+        result.map_err(|e| format!("edit {at:#x}+{piece:#x}: {e}"))?;
+    }
+    Ok(tables)
+}
+
+/// What one configuration compared.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DiffStats {
+    /// Addresses compared.
+    pub compared: usize,
+    /// Of them, how many translated (the rest faulted).
+    pub translated: usize,
+    /// Disagreements.
+    pub mismatches: usize,
+    /// Faults seen, by kind: translation, access flag, permission, address
+    /// size, external abort on walk.
+    pub faults: [usize; 5],
+}
+
+impl core::fmt::Display for DiffStats {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let [translation, access_flag, permission, address_size, abort] = self.faults;
+        write!(
+            f,
+            "{} addresses compared, {} mismatches ({} translated; faults: {} translation, \
+             {} access flag, {} permission, {} address size, {} external abort)",
+            self.compared,
+            self.mismatches,
+            self.translated,
+            translation,
+            access_flag,
+            permission,
+            address_size,
+            abort
+        )
+    }
+}
+
+/// Runs the stage 1 differential test for `granule`.
+pub fn stage1(granule: Granule, seed: u64) -> Result<DiffStats, String> {
+    let features = cpu_features();
+    let mut rng = Rng(seed);
+    let mut stats = DiffStats::default();
+    let kernel_tcr = regs::tcr_el1();
+    for set in 0..TABLE_SETS {
+        let tables = build_tables(&mut rng, granule, &features)?;
+        let tcr = regs::tcr_with_ttbr1(kernel_tcr, granule, tables.input_bits);
+        // Output sizes below the 48 bits the tables use, so that some
+        // output addresses are address size faults (the kernel's own
+        // addresses stay below 2^40).
+        let max_ips = host_mmu::features().pa_range.min(5);
+        let ips = 2 + rng.below(u64::from(max_ips.saturating_sub(1))) as u8;
+        let tcr = regs::tcr_with_ips(tcr, ips.min(max_ips));
+        // SAFETY: TTBR0's fields stay as they are; TTBR1 gets a complete
+        // table set for its granule and size.
+        unsafe { regs::set_ttbr1(tables.table.root().0, tcr) };
+        let walker_regs = Stage1Regs {
+            sctlr: read_sctlr_el1(),
+            tcr,
+            ttbr0: regs::ttbr0_el1(),
+            ttbr1: tables.table.root().0,
+            mair: regs::mair_value(),
+            pan: false,
+        };
+        let result = compare_set(&mut rng, &tables, &walker_regs, &features, &mut stats, None);
+        // SAFETY: restores the kernel's own TCR (TTBR1 walks off) before
+        // the test tables are freed.
+        unsafe { regs::set_ttbr1(0, kernel_tcr) };
+        let TestTables { table, mut mem, .. } = tables;
+        table.destroy(&mut mem);
+        result.map_err(|e| format!("table set {set} (seed {seed:#x}): {e}"))?;
+    }
+    Ok(stats)
+}
+
+/// A stage 2 to go with a stage 1 check (AT S12E*).
+pub struct Stage2Setup {
+    /// VTTBR_EL2.
+    pub vttbr: u64,
+    /// VTCR_EL2.
+    pub vtcr: u64,
+}
+
+fn compare_set(
+    rng: &mut Rng,
+    tables: &TestTables,
+    walker_regs: &Stage1Regs,
+    features: &Features,
+    stats: &mut DiffStats,
+    stage2: Option<&Stage2Setup>,
+) -> Result<(), String> {
+    let space = 1u64 << tables.input_bits;
+    for _ in 0..ADDRESSES_PER_SET {
+        // Mostly inside mappings, sometimes anywhere in (or just outside)
+        // the range.
+        let va = if tables.mapped_count > 0 && !rng.one_in(4) {
+            let (start, len) = tables.mapped[rng.below(tables.mapped_count as u64) as usize];
+            tables.base() + start + rng.below(len)
+        } else if rng.one_in(8) {
+            // Below the TTBR1 range: a level-0 translation fault.
+            tables.base().wrapping_sub(1 + rng.below(space))
+        } else {
+            tables.base() + rng.below(space)
+        };
+        let (op, access) = OPERATIONS[rng.below(4) as usize];
+        let hardware = match stage2 {
+            None => regs::at(op, va),
+            Some(s2) => {
+                let op = match op {
+                    At::S1E1R => AtS12::E1R,
+                    At::S1E1W => AtS12::E1W,
+                    At::S1E0R => AtS12::E0R,
+                    At::S1E0W => AtS12::E0W,
+                };
+                el2::at_s12(op, va, s2.vttbr, s2.vtcr)
+            }
+        };
+        let walker = translate_stage1(walker_regs, features, VirtAddr(va), access, &tables.mem);
+        stats.compared += 1;
+        match &walker {
+            Ok(_) => stats.translated += 1,
+            Err(fault) => {
+                use emu::mmu::fault::FaultKind;
+                let kind = match fault.kind {
+                    FaultKind::Translation => 0,
+                    FaultKind::AccessFlag => 1,
+                    FaultKind::Permission => 2,
+                    FaultKind::AddressSize => 3,
+                    FaultKind::ExternalAbortOnWalk => 4,
+                };
+                stats.faults[kind] += 1;
+            }
+        }
+        if !par_matches(hardware, &walker) {
+            stats.mismatches += 1;
+            let (_, trace) = trace_stage1(walker_regs, features, VirtAddr(va), access, &tables.mem);
+            println!("  MISMATCH at {va:#x} for {op:?}:");
+            println!("    hardware {}", Par(hardware));
+            println!("    walker   {walker:?}");
+            println!("    expected {}", Par(expected_par(&walker)));
+            println!(
+                "    TCR_EL1 {:#x} TTBR1 {:#x}",
+                walker_regs.tcr, walker_regs.ttbr1
+            );
+            for step in trace.steps() {
+                println!(
+                    "    level {} table {:#x} index {:4} descriptor {:#018x}",
+                    step.level, step.table, step.index, step.descriptor
+                );
+            }
+            return Err(format!("walker and {op:?} disagree at {va:#x}"));
+        }
+    }
+    Ok(())
+}
