@@ -12,3 +12,5 @@ extern crate std;
 pub mod addr;
 pub mod fdt;
 pub mod granule;
+pub mod mem;
+pub mod pagesize;
