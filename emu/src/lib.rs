@@ -14,3 +14,4 @@ pub mod fdt;
 pub mod granule;
 pub mod mem;
 pub mod pagesize;
+pub mod tlb;
