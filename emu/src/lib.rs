@@ -14,4 +14,5 @@ pub mod fdt;
 pub mod granule;
 pub mod mem;
 pub mod pagesize;
+pub mod snapshot;
 pub mod tlb;
