@@ -531,3 +531,32 @@ fn check_constraints(dev: &dyn Device, offset: u64, size: AccessSize) -> Result<
         Ok(())
     }
 }
+
+impl core::fmt::Debug for PhysMemoryMap {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PhysMemoryMap")
+            .field("page", &self.page)
+            .field("regions", &self.regions().collect::<Vec<_>>())
+            .field("arena_bytes", &self.arena.len())
+            .finish()
+    }
+}
+
+/// One line per region: `base-end kind name (priority)`.
+impl core::fmt::Display for PhysMemoryMap {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        writeln!(f, "physical memory map, {} pages:", self.page)?;
+        for r in self.regions() {
+            writeln!(
+                f,
+                "  {:#011x}-{:#011x} {:4} {} (priority {})",
+                r.base.0,
+                r.base.0 + r.size - 1,
+                r.kind,
+                r.name,
+                r.priority
+            )?;
+        }
+        Ok(())
+    }
+}
