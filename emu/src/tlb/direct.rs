@@ -371,6 +371,7 @@ impl<P: PageSizeSource> Tlb<P> {
         if u32::from(map_shift) > shift {
             if let Some(evicted) = self.large.record(map_base, map_shift, asid, slot) {
                 self.drop_mapping(&evicted);
+                self.large.retire(evicted);
             }
         }
         Ok(slot)
@@ -435,6 +436,7 @@ impl<P: PageSizeSource> Tlb<P> {
             if r.contains(va) && Self::asid_matches(r.asid, asid) {
                 let rec = self.large.recs.swap_remove(i);
                 self.drop_mapping(&rec);
+                self.large.retire(rec);
             } else {
                 i += 1;
             }
@@ -450,7 +452,7 @@ impl<P: PageSizeSource> Tlb<P> {
                 self.drop_slot(slot);
             }
         }
-        self.large.take_matching(|r| r.asid == tag);
+        self.large.remove_matching(|r| r.asid == tag);
     }
 
     /// Drops every combined stage 1+2 entry whose IPA range contains `ipa`

@@ -45,6 +45,9 @@ impl LargeMapping {
 #[derive(Clone, Debug)]
 pub(crate) struct LargeTable {
     pub(crate) recs: Vec<LargeMapping>,
+    /// Cleared slot sets of retired records, reused so fills never allocate
+    /// once the table has warmed up.
+    spare: Vec<Vec<u64>>,
     capacity: usize,
     words: usize,
     clock: u64,
@@ -54,6 +57,7 @@ impl LargeTable {
     pub(crate) fn new(capacity: usize, tlb_entries: usize) -> Self {
         LargeTable {
             recs: Vec::with_capacity(capacity),
+            spare: Vec::with_capacity(capacity),
             capacity: capacity.max(1),
             words: tlb_entries.div_ceil(64),
             clock: 0,
@@ -92,7 +96,7 @@ impl LargeTable {
                 .map(|(i, _)| i);
             evicted = oldest.map(|i| self.recs.swap_remove(i));
         }
-        let mut slots = vec![0u64; self.words];
+        let mut slots = self.spare.pop().unwrap_or_else(|| vec![0u64; self.words]);
         if let Some(word) = slots.get_mut(w) {
             *word |= bit;
         }
@@ -106,25 +110,29 @@ impl LargeTable {
         evicted
     }
 
-    /// Removes and returns every record for which `pick` holds.
-    pub(crate) fn take_matching(
-        &mut self,
-        mut pick: impl FnMut(&LargeMapping) -> bool,
-    ) -> Vec<LargeMapping> {
-        let mut out = Vec::new();
+    /// Takes back a record's slot set for reuse.
+    pub(crate) fn retire(&mut self, mut rec: LargeMapping) {
+        rec.slots.fill(0);
+        self.spare.push(rec.slots);
+    }
+
+    /// Removes every record for which `pick` holds.
+    pub(crate) fn remove_matching(&mut self, mut pick: impl FnMut(&LargeMapping) -> bool) {
         let mut i = 0;
         while i < self.recs.len() {
             if pick(&self.recs[i]) {
-                out.push(self.recs.swap_remove(i));
+                let rec = self.recs.swap_remove(i);
+                self.retire(rec);
             } else {
                 i += 1;
             }
         }
-        out
     }
 
     pub(crate) fn clear(&mut self) {
-        self.recs.clear();
+        while let Some(rec) = self.recs.pop() {
+            self.retire(rec);
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
