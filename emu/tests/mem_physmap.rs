@@ -180,12 +180,12 @@ fn unaligned_multi_page_ram_region_is_uniform_inside_and_dispatched_at_edges() {
                 k => panic!("{page}: {k:?}"),
             }
         }
-        if base % page.size() != 0 {
+        if !base.is_multiple_of(page.size()) {
             assert_eq!(m.page_kind(PhysAddr(base)), PageKind::Dispatch, "{page}");
         }
         assert_eq!(
             m.page_kind(PhysAddr(base + size - 1)),
-            if (base + size) % page.size() == 0 {
+            if (base + size).is_multiple_of(page.size()) {
                 PageKind::Memory {
                     arena_offset: page.page_base(base + size - 1) - base,
                     writable: true,
