@@ -75,8 +75,21 @@ fn device_of_256_bytes_inside_16k_and_64k_pages_is_dispatched_and_hole_faults() 
         let base = 0x0900_0000 + 0x200; // not even page-aligned
         m.add_mmio("dev", PhysAddr(base), 256, 0, Scratch::new(256, 0xd0))
             .unwrap();
-        assert_eq!(m.page_kind(PhysAddr(base)), PageKind::Dispatch);
+        assert_eq!(m.page_kind(PhysAddr(base)), PageKind::SubPage);
         assert_eq!(m.read(PhysAddr(base), AccessSize::Word), Ok(0xd0d0_d0d0));
+        // A device filling whole pages is a device page, not a sub-page.
+        m.add_mmio(
+            "wide",
+            PhysAddr(0x2000_0000),
+            3 * page.size(),
+            0,
+            Scratch::new(16, 1),
+        )
+        .unwrap();
+        assert_eq!(
+            m.page_kind(PhysAddr(0x2000_0000 + page.size())),
+            PageKind::Device
+        );
         m.write(
             PhysAddr(base + 0xf8),
             AccessSize::Double,
@@ -144,7 +157,7 @@ fn ram_and_device_sharing_a_page_each_get_their_bytes() {
         )
         .unwrap();
         if page != PageSize::K4 {
-            assert_eq!(m.page_kind(PhysAddr(0x10_0000)), PageKind::Dispatch);
+            assert_eq!(m.page_kind(PhysAddr(0x10_0000)), PageKind::SubPage);
         }
         m.write(
             PhysAddr(0x10_0ff8),
@@ -181,7 +194,7 @@ fn unaligned_multi_page_ram_region_is_uniform_inside_and_dispatched_at_edges() {
             }
         }
         if !base.is_multiple_of(page.size()) {
-            assert_eq!(m.page_kind(PhysAddr(base)), PageKind::Dispatch, "{page}");
+            assert_eq!(m.page_kind(PhysAddr(base)), PageKind::SubPage, "{page}");
         }
         assert_eq!(
             m.page_kind(PhysAddr(base + size - 1)),
@@ -191,7 +204,7 @@ fn unaligned_multi_page_ram_region_is_uniform_inside_and_dispatched_at_edges() {
                     writable: true,
                 }
             } else {
-                PageKind::Dispatch
+                PageKind::SubPage
             },
             "{page}"
         );

@@ -588,6 +588,67 @@ fn device_pages_take_the_slow_path_and_holes_abort() {
 }
 
 #[test]
+fn physical_sub_page_under_a_tlb_page_is_dispatched_by_byte_range() {
+    for p in [PageSize::K16, PageSize::K64] {
+        // A guest block maps the whole TLB page onto 4K of RAM followed
+        // by a 256-byte device and a hole.
+        let mut r = Rig::new(p, 16, &[block(0x100_0000, 0x2000_0000, Granule::K4, 21)]);
+        r.map
+            .add_ram("sram", PhysAddr(0x2000_0000), 0x1000, 0)
+            .unwrap();
+        r.map
+            .add_mmio(
+                "uart",
+                PhysAddr(0x2000_1000),
+                0x100,
+                0,
+                Box::new(emu::mem::Pl011::new(Box::new(|_b: u8| {}))),
+            )
+            .unwrap();
+        r.st(0x100_0008, 0x77).unwrap();
+        assert_eq!(r.ld(0x100_0008), 0x77, "{p}");
+        assert_eq!(
+            r.map.read(PhysAddr(0x2000_0008), AccessSize::Byte),
+            Ok(0x77)
+        );
+        assert_eq!(
+            r.load(0x100_1fe0, AccessSize::Word),
+            Err(MemoryFault::Bus(emu::mem::BusError {
+                addr: PhysAddr(0x2000_1fe0),
+                size: AccessSize::Word,
+                dir: emu::mem::AccessDir::Read,
+                kind: BusErrorKind::Unmapped
+            }))
+        );
+        assert_eq!(
+            r.load(0x100_1018, AccessSize::Word).map(|v| v & 0x90),
+            Ok(0x90)
+        );
+        assert_eq!(
+            r.tlb().stats().hits,
+            0,
+            "{p}: sub-page never on the fast path"
+        );
+        assert_eq!(r.w.walks, 1, "{p}: one entry serves the whole sub-page");
+    }
+}
+
+#[test]
+fn adding_a_region_flushes_stale_translations() {
+    let mut r = Rig::new(
+        PageSize::K4,
+        16,
+        &[page(0x1000, RAM), page(0x2000, RAM + 0x1000)],
+    );
+    r.ld(0x1000);
+    r.map
+        .add_rom("overlay", PhysAddr(RAM), &[1; 0x1000], 5)
+        .unwrap();
+    r.ld(0x2000); // a walk notices the new layout
+    assert_eq!(r.load(0x1000, AccessSize::Byte), Ok(1));
+}
+
+#[test]
 fn rom_pages_read_fast_and_ignore_writes() {
     let mut r = Rig::new(PageSize::K4, 16, &[page(0x1000, 0)]);
     r.map

@@ -24,9 +24,11 @@ pub enum PageKind {
         /// False for ROM: writes must take the slow path (and are ignored).
         writable: bool,
     },
-    /// Anything else (devices, partial regions, holes next to regions):
-    /// every access must be dispatched by byte range.
-    Dispatch,
+    /// The whole page is one device: every access goes to it.
+    Device,
+    /// A sub-page: several regions, or a region and a hole, share the
+    /// page. Every access must be dispatched by byte range.
+    SubPage,
     /// Nothing at all is mapped in the page: every access is a bus error.
     Unmapped,
 }
@@ -259,7 +261,23 @@ impl PhysMemoryMap {
                 arena_offset: arena_of_page,
                 writable,
             },
-            PageSlot::Sub { .. } => PageKind::Dispatch,
+            PageSlot::Sub { first, count } => {
+                let base = self.page.page_base(pa.0);
+                let whole_device = count == 1
+                    && self.flat.get(first as usize).is_some_and(|f| {
+                        f.start <= base
+                            && base + self.page.size() <= f.end
+                            && matches!(
+                                self.regions.get(f.region.0 as usize).map(|r| &r.backing),
+                                Some(Backing::Device(_))
+                            )
+                    });
+                if whole_device {
+                    PageKind::Device
+                } else {
+                    PageKind::SubPage
+                }
+            }
         }
     }
 

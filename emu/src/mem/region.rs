@@ -29,7 +29,7 @@ pub enum RegionKind {
 
 impl fmt::Display for RegionKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             RegionKind::Ram => "ram",
             RegionKind::Rom => "rom",
             RegionKind::Mmio => "mmio",

@@ -266,8 +266,8 @@ impl<P: PageSizeSource> Tlb<P> {
                 host: va.wrapping_add(e.addend),
             };
         }
-        let stale_subpage = fl & flags::SUBPAGE != 0 && !self.info[slot].mapping_contains(va);
-        if fl & flags::NOCACHE != 0 || stale_subpage {
+        let other_guest_page = fl & flags::SMALL_PAGE != 0 && !self.info[slot].mapping_contains(va);
+        if fl & flags::NOCACHE != 0 || other_guest_page {
             if fl & flags::NOCACHE != 0 {
                 self.drop_slot(slot);
             }
@@ -295,7 +295,7 @@ impl<P: PageSizeSource> Tlb<P> {
     /// looking the output page up in `map`. Returns the slot.
     ///
     /// A mapping smaller than the TLB page (a small guest page) is never
-    /// cached as a whole TLB page: the entry is marked [`flags::SUBPAGE`],
+    /// cached as a whole TLB page: the entry is marked [`flags::SMALL_PAGE`],
     /// so every access goes to the slow path, which only uses it for
     /// addresses inside the recorded guest page.
     pub fn fill(&mut self, fill: &TlbFill, map: &PhysMemoryMap) -> Result<usize, TlbError> {
@@ -319,7 +319,7 @@ impl<P: PageSizeSource> Tlb<P> {
         let mut write_extra = 0;
         let mut addend = 0;
         if u32::from(map_shift) < shift {
-            common |= flags::SUBPAGE;
+            common |= flags::SMALL_PAGE;
         } else {
             match map.page_kind(PhysAddr(fill.pa.0 & page_mask)) {
                 PageKind::Memory {
@@ -331,7 +331,8 @@ impl<P: PageSizeSource> Tlb<P> {
                         write_extra |= flags::MMIO;
                     }
                 }
-                PageKind::Dispatch | PageKind::Unmapped => common |= flags::MMIO,
+                PageKind::SubPage => common |= flags::SUBPAGE,
+                PageKind::Device | PageKind::Unmapped => common |= flags::MMIO,
             }
         }
         if fill.flags.do_not_cache {
@@ -474,7 +475,8 @@ impl<P: PageSizeSource> Tlb<P> {
     pub fn set_watch(&mut self, pa: PhysAddr, watched: bool) {
         let page_mask = self.page.page_mask();
         for slot in 0..self.entries.len() {
-            let Some(pa_page) = self.phys_addr(slot, self.info[slot].page) else {
+            let i = &self.info[slot];
+            let Some(pa_page) = self.phys_addr(slot, i.page.max(i.map_base)) else {
                 continue;
             };
             let e = &mut self.entries[slot];

@@ -8,19 +8,24 @@ pub mod flags {
     /// The comparator matches nothing (set on empty entries and on access
     /// kinds the mapping does not permit).
     pub const INVALID: u64 = 1 << 9;
-    /// The physical page must be dispatched by byte range (a device, a
-    /// sub-page layout, a hole, or a write to ROM).
+    /// The physical page is a device, nothing at all (every access a bus
+    /// error), or ROM (on the write comparator): the access goes to the
+    /// memory map.
     pub const MMIO: u64 = 1 << 8;
-    /// The guest page is smaller than the TLB page: only the guest page
-    /// recorded in the entry may be reached through it, after a check.
+    /// The physical page is a sub-page (regions smaller than the page, or
+    /// a region next to a hole): the memory map dispatches by byte range.
     pub const SUBPAGE: u64 = 1 << 7;
     /// Stores hit translated code: the translator must see them.
     pub const WATCH: u64 = 1 << 6;
     /// The entry serves the access that filled it and is dropped at the
     /// next lookup.
     pub const NOCACHE: u64 = 1 << 5;
+    /// The guest page is smaller than the TLB page (4K guest pages on a
+    /// 16K or 64K TLB page): the entry is used only for addresses inside
+    /// the guest page it records, after a check in the slow path.
+    pub const SMALL_PAGE: u64 = 1 << 4;
     /// Every flag.
-    pub const ALL: u64 = INVALID | MMIO | SUBPAGE | WATCH | NOCACHE;
+    pub const ALL: u64 = INVALID | MMIO | SUBPAGE | WATCH | NOCACHE | SMALL_PAGE;
 }
 
 /// The comparator of an empty entry.

@@ -12,7 +12,7 @@
 //!   of slots it filled, so invalidating any address inside it drops
 //!   exactly those slots.
 //! - Mapping smaller than the TLB page (4K guest pages on a 16K or 64K
-//!   TLB page): the entry is flagged [`entry::flags::SUBPAGE`], so the
+//!   TLB page): the entry is flagged [`entry::flags::SMALL_PAGE`], so the
 //!   fast path never uses it; the slow path uses it only for addresses in
 //!   the guest page it records and walks again for the others.
 

@@ -10,6 +10,8 @@ use super::stats::TlbStats;
 /// One TLB per [`MmuIdx`].
 pub struct TlbSet<P: PageSizeSource> {
     pub(crate) tlbs: [Tlb<P>; 4],
+    /// The memory map layout the entries were filled from.
+    map_generation: Option<u64>,
 }
 
 impl<P: PageSizeSource> TlbSet<P> {
@@ -22,7 +24,21 @@ impl<P: PageSizeSource> TlbSet<P> {
                 Tlb::new(MmuIdx::El2, page, entries)?,
                 Tlb::new(MmuIdx::Stage2, page, entries)?,
             ],
+            map_generation: None,
         })
+    }
+
+    /// Flushes everything if `map`'s layout changed since the entries were
+    /// filled (a region was added). The machine calls this after changing
+    /// its map; the slow path calls it on every walk as well.
+    pub fn sync_map(&mut self, map: &crate::mem::PhysMemoryMap) {
+        let g = Some(map.generation());
+        if self.map_generation != g {
+            if self.map_generation.is_some() {
+                self.flush_all();
+            }
+            self.map_generation = g;
+        }
     }
 
     fn index(idx: MmuIdx) -> usize {

@@ -178,6 +178,7 @@ impl<P: PageSizeSource> TlbSet<P> {
             TlbLookup::Hit { host } => Route::Host(host),
             TlbLookup::Slow { slot, flags } => self.route(idx, slot, va, flags, t, size)?,
             TlbLookup::Miss => {
+                self.sync_map(map);
                 let fill = t
                     .translate(idx, va, kind)
                     .map_err(MemoryFault::Translation)?;
@@ -268,7 +269,7 @@ impl<P: PageSizeSource> TlbSet<P> {
         if fl & flags::WATCH != 0 {
             t.code_written(pa, size);
         }
-        if fl & (flags::MMIO | flags::SUBPAGE | flags::NOCACHE) != 0 {
+        if fl & (flags::MMIO | flags::SUBPAGE | flags::SMALL_PAGE | flags::NOCACHE) != 0 {
             return Ok(Route::Phys(pa));
         }
         // Only WATCH was set: the page is RAM, reach it via the addend.
