@@ -483,3 +483,77 @@ fn pl011_receive_fifo_drives_rxfe_and_data_register() {
         .unwrap();
     assert!(u.irq_pending());
 }
+
+/// A small deterministic generator (xorshift64*), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+#[test]
+fn random_overlapping_layouts_match_a_linear_reference_model() {
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    for round in 0..40 {
+        let page = PageSize::ALL[round % 4];
+        let mut m = PhysMemoryMap::new(page);
+        // (base, size, priority, tag, is_ram)
+        let mut model: Vec<(u64, u64, i32, u8, bool)> = Vec::new();
+        for i in 0..12 {
+            let base = rng.below(0x4_0000);
+            let big = rng.below(3) == 0;
+            let size = 1 + rng.below(if big { 0x3_0000 } else { 0x800 });
+            let prio = rng.below(3) as i32 - 1;
+            let tag = 0x10 + i as u8;
+            let ram = rng.below(2) == 0;
+            if ram {
+                let id = m.add_ram("r", PhysAddr(base), size, prio).unwrap();
+                m.memory_mut(id).unwrap().fill(tag);
+            } else {
+                m.add_mmio("d", PhysAddr(base), size, prio, Scratch::new(size as usize, tag))
+                    .unwrap();
+            }
+            model.push((base, size, prio, tag, ram));
+        }
+        let expect = |pa: u64| {
+            model
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.0 <= pa && pa < r.0 + r.1)
+                .max_by_key(|(i, r)| (r.2, *i))
+                .map(|(i, r)| (i, r.3, r.4))
+        };
+        let mut probes: Vec<u64> = model
+            .iter()
+            .flat_map(|r| [r.0, r.0 + r.1, r.0 + r.1 - 1, r.0.saturating_sub(1)])
+            .collect();
+        probes.extend((0..400).map(|_| rng.below(0x8_0000)));
+        for pa in probes {
+            let got = m.read(PhysAddr(pa), AccessSize::Byte);
+            match expect(pa) {
+                Some((i, tag, _)) => {
+                    assert_eq!(got, Ok(u64::from(tag)), "round {round} pa {pa:#x}");
+                    assert_eq!(m.region_at(PhysAddr(pa)).map(|r| r.0 as usize), Some(i));
+                }
+                None => assert_eq!(got.map_err(|e| e.kind), Err(BusErrorKind::Unmapped)),
+            }
+            // A page the TLB may cache must really be one RAM region.
+            if let PageKind::Memory { arena_offset, .. } = m.page_kind(PhysAddr(pa)) {
+                let pbase = page.page_base(pa);
+                for off in [0, page.size() / 2, page.size() - 1] {
+                    let e = expect(pbase + off).expect("uniform page fully mapped");
+                    assert!(e.2, "uniform page is RAM");
+                    assert_eq!(m.arena()[(arena_offset + off) as usize], e.1);
+                }
+            }
+        }
+    }
+}
