@@ -518,8 +518,14 @@ fn random_overlapping_layouts_match_a_linear_reference_model() {
                 let id = m.add_ram("r", PhysAddr(base), size, prio).unwrap();
                 m.memory_mut(id).unwrap().fill(tag);
             } else {
-                m.add_mmio("d", PhysAddr(base), size, prio, Scratch::new(size as usize, tag))
-                    .unwrap();
+                m.add_mmio(
+                    "d",
+                    PhysAddr(base),
+                    size,
+                    prio,
+                    Scratch::new(size as usize, tag),
+                )
+                .unwrap();
             }
             model.push((base, size, prio, tag, ram));
         }
