@@ -512,7 +512,7 @@ impl PhysMemoryMap {
         Ok(())
     }
 
-    /// A zeroed copy-out helper for tests and snapshots: `len` bytes at `pa`.
+    /// `len` bytes of guest memory at `pa`, copied out (RAM and ROM only).
     pub fn read_vec(&self, pa: PhysAddr, len: usize) -> Result<Vec<u8>, BusError> {
         let mut v = vec![0; len];
         self.read_bytes(pa, &mut v)?;
