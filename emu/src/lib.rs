@@ -12,4 +12,8 @@ extern crate std;
 pub mod addr;
 pub mod fdt;
 pub mod granule;
+pub mod mem;
 pub mod mmu;
+pub mod pagesize;
+pub mod snapshot;
+pub mod tlb;
