@@ -3,8 +3,10 @@
 
 mod arena;
 mod builder;
+mod hand;
 mod invariants;
 mod property;
+mod walker;
 
 mod shadow;
 
