@@ -9,6 +9,7 @@ mod property;
 mod walker;
 
 mod shadow;
+mod stage2;
 
 use crate::mmu::builder::PageTable;
 use crate::mmu::regime::{sctlr, tcr, Features, Stage1Regs};
