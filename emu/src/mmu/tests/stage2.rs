@@ -43,11 +43,11 @@ fn every_granule_and_start_level_with_concatenation_translates() {
         (Granule::K16, 40, 1, 1),
         (Granule::K16, 48, 1, 2),
         (Granule::K16, 37, 2, 2),
-        (Granule::K16, 29, 3, 1),
+        (Granule::K16, 25, 3, 1),
         (Granule::K64, 46, 2, 16),
         (Granule::K64, 48, 1, 1),
-        (Granule::K64, 40, 2, 2),
-        (Granule::K64, 32, 3, 16),
+        (Granule::K64, 43, 2, 2),
+        (Granule::K64, 33, 3, 16),
     ];
     for (granule, bits, level, tables) in cases {
         let config = TableConfig::stage2(granule, bits, level, 48).unwrap();
