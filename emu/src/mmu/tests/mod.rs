@@ -3,10 +3,13 @@
 
 mod arena;
 mod builder;
+mod hand;
 mod invariants;
 mod property;
+mod walker;
 
 mod shadow;
+mod stage2;
 
 use crate::mmu::builder::PageTable;
 use crate::mmu::regime::{sctlr, tcr, Features, Stage1Regs};

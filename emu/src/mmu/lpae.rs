@@ -1,0 +1,141 @@
+//! ARMv7 LPAE long-descriptor translation (AArch32 PL1&0 stage 1 with
+//! TTBCR.EAE = 1): the T0SZ/T1SZ split of the 32-bit input, three levels,
+//! 1GB and 2MB blocks, 40-bit output (ARM ARM G5.5).
+
+use super::config::{LPAE_INPUT_BITS, LPAE_OUTPUT_BITS};
+use super::fault::{Access, Fault, FaultKind};
+use super::geometry::Geometry;
+use super::memory::WalkMemory;
+use super::permissions::PermissionRules;
+use super::regime::{field, sctlr, ttbcr, ttbr, LpaeRegs};
+use super::stage1::finish_stage1;
+use super::translation::Translation;
+use super::walk::{NoTrace, TableWalk, WalkFault, WalkObserver, WalkTrace};
+use crate::addr::PhysAddr;
+use crate::granule::Granule;
+
+/// The first lookup level of the long-descriptor format (it has no level 0).
+const FIRST_LEVEL: u8 = 1;
+/// Input sizes above this start at level 1, the others at level 2.
+const LEVEL2_MAX_INPUT_BITS: u32 = 30;
+
+/// Translate the 32-bit `va` for `access` through the LPAE tables.
+pub fn translate_lpae<M: WalkMemory + ?Sized>(
+    regs: &LpaeRegs,
+    va: u32,
+    access: Access,
+    mem: &M,
+) -> Result<Translation, Fault> {
+    translate_lpae_traced(regs, va, access, mem, &mut NoTrace)
+}
+
+/// [`translate_lpae`] with the steps recorded in a [`WalkTrace`].
+pub fn trace_lpae<M: WalkMemory + ?Sized>(
+    regs: &LpaeRegs,
+    va: u32,
+    access: Access,
+    mem: &M,
+) -> (Result<Translation, Fault>, WalkTrace) {
+    let mut trace = WalkTrace::default();
+    let result = translate_lpae_traced(regs, va, access, mem, &mut trace);
+    (result, trace)
+}
+
+/// [`translate_lpae`], reporting each descriptor read to `observer`.
+///
+/// With SCTLR.M clear the address is used untranslated. TTBCR.EAE is
+/// assumed set: the short-descriptor format is not modelled.
+pub fn translate_lpae_traced<M: WalkMemory + ?Sized>(
+    regs: &LpaeRegs,
+    va: u32,
+    access: Access,
+    mem: &M,
+    observer: &mut dyn WalkObserver,
+) -> Result<Translation, Fault> {
+    let va = u64::from(va);
+    let fault = |kind, level| Fault::stage1(kind, level, access);
+    if regs.sctlr & sctlr::M == 0 {
+        return super::stage1::translate_stage1(
+            &super::regime::Stage1Regs::default(),
+            &super::regime::Features::QEMU_MAX,
+            crate::addr::VirtAddr(va),
+            access,
+            mem,
+        );
+    }
+    let c = regs.ttbcr;
+    let t0sz = field(c, ttbcr::T0SZ_SHIFT, ttbcr::TNSZ_WIDTH) as u32;
+    let t1sz = field(c, ttbcr::T1SZ_SHIFT, ttbcr::TNSZ_WIDTH) as u32;
+    let in_lower = va >> (LPAE_INPUT_BITS - t0sz) == 0;
+    let in_upper = va >> (LPAE_INPUT_BITS - t1sz) == (1 << t1sz) - 1;
+    // ARM ARM G5.5.3: each non-zero TnSZ bounds its range; a zero one lets
+    // its TTBR cover whatever the other range does not.
+    let upper = if t0sz != 0 && in_lower {
+        false
+    } else if t1sz != 0 && in_upper {
+        true
+    } else if t0sz == 0 {
+        false
+    } else if t1sz == 0 {
+        true
+    } else {
+        return Err(fault(FaultKind::Translation, FIRST_LEVEL));
+    };
+    let (tnsz, epd, table_base) = if upper {
+        (t1sz, ttbcr::EPD1, regs.ttbr1)
+    } else {
+        (t0sz, ttbcr::EPD0, regs.ttbr0)
+    };
+    if c & epd != 0 {
+        return Err(fault(FaultKind::Translation, FIRST_LEVEL));
+    }
+    let input_bits = LPAE_INPUT_BITS - tnsz;
+    let geometry = Geometry {
+        granule: Granule::K4,
+        input_bits,
+        start_level: if input_bits > LEVEL2_MAX_INPUT_BITS {
+            FIRST_LEVEL
+        } else {
+            2
+        },
+    };
+    let walk = TableWalk {
+        geometry,
+        stage: super::config::Stage::Stage1,
+        base: table_base
+            & ttbr::LPAE_BADDR_MASK
+            & !(geometry.table_bytes(geometry.start_level) - 1),
+        output_bits: LPAE_OUTPUT_BITS,
+        hierarchical: true,
+    };
+    let mut fetch = |address: u64, level: u8, _: &mut dyn WalkObserver| {
+        mem.read_descriptor(PhysAddr(address))
+            .map_err(|_| fault(FaultKind::ExternalAbortOnWalk, level))
+    };
+    let leaf = walk.run(va, &mut fetch, observer).map_err(|e| match e {
+        WalkFault::Local(kind, level) => fault(kind, level),
+        WalkFault::Fetch(f) => f,
+    })?;
+    let asid_ttbr = if c & ttbcr::A1 != 0 {
+        regs.ttbr1
+    } else {
+        regs.ttbr0
+    };
+    let rules = PermissionRules {
+        wxn: regs.sctlr & sctlr::WXN != 0,
+        el0_writable_implies_pxn: regs.sctlr & sctlr::UWXN != 0,
+        xn_applies_to_el1: true,
+    };
+    finish_stage1(
+        &leaf,
+        &geometry,
+        va,
+        regs.mair,
+        ((asid_ttbr >> ttbr::ASID_SHIFT) & ttbr::ASID8_MASK) as u16,
+        // AArch32 has no hardware access-flag management.
+        false,
+        rules,
+        regs.pan,
+        access,
+    )
+}
