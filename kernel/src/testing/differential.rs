@@ -11,14 +11,18 @@ use crate::par::Par;
 use crate::println;
 use alloc::format;
 use alloc::string::String;
-use emu::addr::{PhysAddr, VirtAddr};
+use emu::addr::{IntermPhysAddr, PhysAddr, VirtAddr};
 use emu::granule::Granule;
 use emu::mmu::fault::{Access, AccessKind, El, Fault};
-use emu::mmu::regime::{Features, Stage1Regs, TnszOutOfRange};
+use emu::mmu::regime::{Features, Stage1Regs, Stage2Regs, TnszOutOfRange};
 use emu::mmu::stage1::{trace_stage1, translate_stage1};
+use emu::mmu::stage2::{
+    trace_two_stage, translate_stage1_under_stage2, translate_stage2, translate_two_stage,
+};
 use emu::mmu::translation::Translation;
 use emu::mmu::{
-    AccessPermissions, MapError, PageTable, Shareability, Stage1Attributes, TableConfig,
+    AccessPermissions, MapError, PageTable, Shareability, Stage1Attributes, Stage2Access,
+    Stage2Attributes, TableConfig,
 };
 
 /// Table sets per configuration.
@@ -128,6 +132,48 @@ pub fn comparable_mask(result: &Result<Translation, Fault>) -> u64 {
     }
 }
 
+/// Behaviours of QEMU 7.2 that differ from the ARM ARM. The comparison
+/// recognises them (and counts them) instead of blaming the walker, which
+/// follows the architecture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KnownDeviation {
+    /// A stage 2 fault on a stage 1 table walk is reported with the level of
+    /// the stage 1 lookup, not of the stage 2 lookup that faulted.
+    S1ptwLevel,
+    /// Combining a Normal stage with a Device stage, QEMU reads the Normal
+    /// attribute's low nibble as a Device type (Normal Non-cacheable, 0x44,
+    /// turns into Device-nGnRE) instead of keeping the Device stage's type.
+    DeviceCombination,
+}
+
+impl KnownDeviation {
+    /// One line saying what it is.
+    pub fn describe(self) -> &'static str {
+        match self {
+            KnownDeviation::S1ptwLevel => {
+                "QEMU 7.2 reports a stage 2 fault on a stage 1 walk at the stage 1 lookup level"
+            }
+            KnownDeviation::DeviceCombination => {
+                "QEMU 7.2 combines Normal with Device memory by the Normal attribute's low nibble"
+            }
+        }
+    }
+}
+
+/// The combined attribute QEMU 7.2 computes when either stage is Device.
+fn qemu_device_combination(s1: u8, s2: u8) -> u8 {
+    let (s1lo, s2lo) = (s1 & 0xf, s2 & 0xf);
+    if s1lo == 0 || s2lo == 0 {
+        0x00
+    } else if s1lo == 4 || s2lo == 4 {
+        0x04
+    } else if s1lo == 8 || s2lo == 8 {
+        0x08
+    } else {
+        0x0c
+    }
+}
+
 /// Whether the hardware's PAR_EL1 agrees with the walker's result.
 pub fn par_matches(hardware: u64, walker: &Result<Translation, Fault>) -> bool {
     let mask = comparable_mask(walker);
@@ -167,8 +213,9 @@ struct TestTables {
     mem: FrameTables,
     /// Input size (64 - T1SZ).
     input_bits: u32,
-    /// Mapped ranges (VA offset from the range base, length), to aim at.
-    mapped: [(u64, u64); 24],
+    /// Mapped ranges (VA offset from the range base, length, output
+    /// address), to aim at.
+    mapped: [(u64, u64, u64); 24],
     mapped_count: usize,
 }
 
@@ -201,7 +248,7 @@ fn build_tables(
         table,
         mem,
         input_bits,
-        mapped: [(0, 0); 24],
+        mapped: [(0, 0, 0); 24],
         mapped_count: 0,
     };
 
@@ -233,7 +280,7 @@ fn build_tables(
             .map(&mut tables.mem, base + va, PhysAddr(pa), len, attrs)
         {
             Ok(()) => {
-                tables.mapped[tables.mapped_count] = (va, len);
+                tables.mapped[tables.mapped_count] = (va, len, pa);
                 tables.mapped_count += 1;
             }
             Err(MapError::AlreadyMapped { .. } | MapError::OutputOutOfRange { .. }) => {}
@@ -242,7 +289,7 @@ fn build_tables(
     }
     // Punch holes and change permissions inside some mappings.
     for i in 0..tables.mapped_count {
-        let (va, len) = tables.mapped[i];
+        let (va, len, _) = tables.mapped[i];
         if len <= page || !rng.one_in(3) {
             continue;
         }
@@ -272,6 +319,10 @@ pub struct DiffStats {
     /// Faults seen, by kind: translation, access flag, permission, address
     /// size, external abort on walk.
     pub faults: [usize; 5],
+    /// Disagreements explained by a known QEMU deviation, by kind.
+    pub deviations: [usize; 2],
+    /// Stage 2 faults, and of them those on a stage 1 table walk.
+    pub stage2_faults: [usize; 2],
 }
 
 impl core::fmt::Display for DiffStats {
@@ -289,7 +340,23 @@ impl core::fmt::Display for DiffStats {
             permission,
             address_size,
             abort
-        )
+        )?;
+        if self.stage2_faults[0] > 0 {
+            write!(
+                f,
+                "; {} in stage 2, {} of them on the stage 1 walk",
+                self.stage2_faults[0], self.stage2_faults[1]
+            )?;
+        }
+        for (count, kind) in self.deviations.iter().zip([
+            KnownDeviation::S1ptwLevel,
+            KnownDeviation::DeviceCombination,
+        ]) {
+            if *count > 0 {
+                write!(f, "; {count} known deviations: {}", kind.describe())?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -301,24 +368,7 @@ pub fn stage1(granule: Granule, seed: u64) -> Result<DiffStats, String> {
     let kernel_tcr = regs::tcr_el1();
     for set in 0..TABLE_SETS {
         let tables = build_tables(&mut rng, granule, &features)?;
-        let tcr = regs::tcr_with_ttbr1(kernel_tcr, granule, tables.input_bits);
-        // Output sizes below the 48 bits the tables use, so that some
-        // output addresses are address size faults (the kernel's own
-        // addresses stay below 2^40).
-        let max_ips = host_mmu::features().pa_range.min(5);
-        let ips = 2 + rng.below(u64::from(max_ips.saturating_sub(1))) as u8;
-        let tcr = regs::tcr_with_ips(tcr, ips.min(max_ips));
-        // SAFETY: TTBR0's fields stay as they are; TTBR1 gets a complete
-        // table set for its granule and size.
-        unsafe { regs::set_ttbr1(tables.table.root().0, tcr) };
-        let walker_regs = Stage1Regs {
-            sctlr: read_sctlr_el1(),
-            tcr,
-            ttbr0: regs::ttbr0_el1(),
-            ttbr1: tables.table.root().0,
-            mair: regs::mair_value(),
-            pan: false,
-        };
+        let walker_regs = install(&mut rng, &tables, granule, kernel_tcr);
         let result = compare_set(&mut rng, &tables, &walker_regs, &features, &mut stats, None);
         // SAFETY: restores the kernel's own TCR (TTBR1 walks off) before
         // the test tables are freed.
@@ -330,12 +380,211 @@ pub fn stage1(granule: Granule, seed: u64) -> Result<DiffStats, String> {
     Ok(stats)
 }
 
+/// Installs `tables` in TTBR1 (with a random IPS) and returns the
+/// registers the walker needs to see the same regime.
+fn install(rng: &mut Rng, tables: &TestTables, granule: Granule, kernel_tcr: u64) -> Stage1Regs {
+    let tcr = regs::tcr_with_ttbr1(kernel_tcr, granule, tables.input_bits);
+    // Output sizes below the 48 bits the tables use, so that some output
+    // addresses are address size faults (the kernel's own addresses stay
+    // below 2^40).
+    let max_ips = host_mmu::features().pa_range.min(5);
+    let ips = 2 + rng.below(u64::from(max_ips.saturating_sub(1))) as u8;
+    let tcr = regs::tcr_with_ips(tcr, ips.min(max_ips));
+    // SAFETY: TTBR0's fields stay as they are; TTBR1 gets a complete table
+    // set for its granule and size.
+    unsafe { regs::set_ttbr1(tables.table.root().0, tcr) };
+    Stage1Regs {
+        sctlr: read_sctlr_el1(),
+        tcr,
+        ttbr0: regs::ttbr0_el1(),
+        ttbr1: tables.table.root().0,
+        mair: regs::mair_value(),
+        pan: false,
+    }
+}
+
 /// A stage 2 to go with a stage 1 check (AT S12E*).
 pub struct Stage2Setup {
     /// VTTBR_EL2.
     pub vttbr: u64,
     /// VTCR_EL2.
     pub vtcr: u64,
+}
+
+impl Stage2Setup {
+    fn regs(&self) -> Stage2Regs {
+        Stage2Regs {
+            vtcr: self.vtcr,
+            vttbr: self.vttbr,
+        }
+    }
+}
+
+/// VTCR_EL2 bits the builder's configuration leaves to the caller: RES1
+/// bit 31, and cacheable, inner shareable walks.
+const VTCR_RES1: u64 = 1 << 31;
+const VTCR_WALK_ATTRS: u64 = (0b01 << 8) | (0b01 << 10) | (0b11 << 12);
+const VTCR_PS_SHIFT: u32 = 16;
+
+fn random_stage2_attributes(rng: &mut Rng) -> Stage2Attributes {
+    Stage2Attributes {
+        // Device types (0b00xx) and Normal combinations of the outer and
+        // inner nibbles (each 0b01 NC, 0b10 WT, 0b11 WB).
+        mem_attr: [
+            0b0000, 0b0001, 0b0010, 0b0011, 0b0101, 0b1010, 0b1111, 0b1101,
+        ][rng.below(8) as usize],
+        shareability: [
+            Shareability::NonShareable,
+            Shareability::Outer,
+            Shareability::Inner,
+        ][rng.below(3) as usize],
+        access: Stage2Access::ALL[rng.below(4) as usize],
+        xn: rng.one_in(2),
+        access_flag: !rng.one_in(8),
+        contiguous: rng.one_in(2),
+    }
+}
+
+/// A random stage 2 under `s1`: RAM (where the stage 1 tables are) mapped
+/// to itself, with a table page or two unmapped or unreadable (stage 2
+/// faults on the stage 1 walk), and most stage 1 output ranges mapped
+/// somewhere with random attributes.
+fn build_stage2(
+    rng: &mut Rng,
+    granule: Granule,
+    s1: &TestTables,
+    s1_regs: &Stage1Regs,
+    features: &Features,
+) -> Result<(PageTable, FrameTables, Stage2Setup), String> {
+    let ram = crate::kernel::with_boot_info(|i| i.ram).ok_or("no boot info")?;
+    let ram_top = ram.as_slice().iter().map(|r| r.end).max().unwrap_or(0);
+    let min_ipa = (64 - (ram_top.max(1) - 1).leading_zeros()).max(32);
+    // The output size (VTCR_EL2.PS, at most PARange), an input size no
+    // larger (a larger one is CONSTRAINED UNPREDICTABLE), and a start level
+    // the architecture defines for both; some draws have none, so draw
+    // again.
+    let max_ps = u64::from(host_mmu::features().pa_range.min(5));
+    let mut draw = || {
+        let ps = (2 + rng.below(max_ps.saturating_sub(1))).min(max_ps);
+        let ps_bits = [32u32, 36, 40, 42, 44, 48][ps as usize];
+        let ipa_bits = min_ipa + rng.below(u64::from(ps_bits.saturating_sub(min_ipa)) + 1) as u32;
+        let levels: alloc::vec::Vec<u8> = (0..=3u8)
+            .filter(|&l| emu::mmu::config::stage2_start_level_valid(granule, ipa_bits, l))
+            .filter(|&l| match (granule, l) {
+                (Granule::K4, 0) | (Granule::K64, 1) => ps_bits > 42,
+                (Granule::K16, 1) => ps_bits > 40,
+                _ => true,
+            })
+            .collect();
+        let level = *levels.get(rng.below(levels.len().max(1) as u64) as usize)?;
+        (ipa_bits <= ps_bits).then_some((ps, ipa_bits, level))
+    };
+    let (ps, ipa_bits, level) = (0..64)
+        .find_map(|_| draw())
+        .ok_or_else(|| format!("no stage 2 configuration for {granule} fits this CPU"))?;
+    let config = TableConfig::stage2(granule, ipa_bits, level, 48)
+        .map_err(|e| format!("stage 2 config {granule} {ipa_bits} bits level {level}: {e}"))?;
+    let mut mem = FrameTables::default();
+    let mut table = PageTable::new(config, &mut mem).map_err(|e| format!("{e}"))?;
+    let result = (|| {
+        for r in ram.as_slice() {
+            let start = r.start.next_multiple_of(granule.size());
+            let end = r.end & !granule.offset_mask();
+            if start < end {
+                table.map(
+                    &mut mem,
+                    start,
+                    PhysAddr(start),
+                    end - start,
+                    Stage2Attributes::normal_ram(),
+                )?;
+            }
+        }
+        // In half the sets, take one page of the stage 1 tables (below the
+        // root, so that most walks still work) away from the walk.
+        if s1.mapped_count > 0 && rng.one_in(2) {
+            let (start, len, _) = s1.mapped[rng.below(s1.mapped_count as u64) as usize];
+            let access = Access::new(El::El1, AccessKind::Read);
+            let va = VirtAddr(s1.base() + start + rng.below(len));
+            let (_, trace) = trace_stage1(s1_regs, features, va, access, &s1.mem);
+            let below_root: alloc::vec::Vec<_> = trace.steps().skip(1).collect();
+            if let Some(step) = below_root.get(rng.below(below_root.len().max(1) as u64) as usize) {
+                let page = step.table & !granule.offset_mask();
+                if rng.one_in(2) {
+                    table.unmap(&mut mem, page, granule.size())?;
+                } else {
+                    let mut attrs = Stage2Attributes::normal_ram();
+                    attrs.access =
+                        [Stage2Access::None, Stage2Access::WriteOnly][rng.below(2) as usize];
+                    table.protect(&mut mem, page, granule.size(), attrs)?;
+                }
+            }
+        }
+        for &(_, len, pa) in &s1.mapped[..s1.mapped_count] {
+            if rng.one_in(8) || pa.checked_add(len).is_none_or(|end| end > 1 << ipa_bits) {
+                continue;
+            }
+            let target = (rng.below((1 << 40) / len) * len).min((1 << 48) - len);
+            match table.map(
+                &mut mem,
+                pa,
+                PhysAddr(target),
+                len,
+                random_stage2_attributes(rng),
+            ) {
+                Ok(()) | Err(MapError::AlreadyMapped { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        table.destroy(&mut mem);
+        return Err(format!("building stage 2: {e}"));
+    }
+    let vtcr = (config.vtcr_el2_bits() & !(0b111 << VTCR_PS_SHIFT))
+        | (ps << VTCR_PS_SHIFT)
+        | VTCR_RES1
+        | VTCR_WALK_ATTRS;
+    let setup = Stage2Setup {
+        vttbr: table.root().0,
+        vtcr,
+    };
+    Ok((table, mem, setup))
+}
+
+/// Runs the stage 1 + stage 2 differential test for `granule` (both
+/// stages use it) through the EL2 stub's `AT S12E1R/W`, `AT S12E0R/W`.
+pub fn two_stage(granule: Granule, seed: u64) -> Result<DiffStats, String> {
+    let features = cpu_features();
+    let mut rng = Rng(seed);
+    let mut stats = DiffStats::default();
+    let kernel_tcr = regs::tcr_el1();
+    for set in 0..TABLE_SETS {
+        let tables = build_tables(&mut rng, granule, &features)?;
+        let walker_regs = install(&mut rng, &tables, granule, kernel_tcr);
+        let result = build_stage2(&mut rng, granule, &tables, &walker_regs, &features).and_then(
+            |(s2_table, mut s2_mem, setup)| {
+                let result = compare_set(
+                    &mut rng,
+                    &tables,
+                    &walker_regs,
+                    &features,
+                    &mut stats,
+                    Some(&setup),
+                );
+                s2_table.destroy(&mut s2_mem);
+                result
+            },
+        );
+        // SAFETY: restores the kernel's own TCR (TTBR1 walks off) before
+        // the test tables are freed.
+        unsafe { regs::set_ttbr1(0, kernel_tcr) };
+        let TestTables { table, mut mem, .. } = tables;
+        table.destroy(&mut mem);
+        result.map_err(|e| format!("table set {set} (seed {seed:#x}): {e}"))?;
+    }
+    Ok(stats)
 }
 
 fn compare_set(
@@ -351,7 +600,7 @@ fn compare_set(
         // Mostly inside mappings, sometimes anywhere in (or just outside)
         // the range.
         let va = if tables.mapped_count > 0 && !rng.one_in(4) {
-            let (start, len) = tables.mapped[rng.below(tables.mapped_count as u64) as usize];
+            let (start, len, _) = tables.mapped[rng.below(tables.mapped_count as u64) as usize];
             tables.base() + start + rng.below(len)
         } else if rng.one_in(8) {
             // Below the TTBR1 range: a level-0 translation fault.
@@ -372,7 +621,17 @@ fn compare_set(
                 el2::at_s12(op, va, s2.vttbr, s2.vtcr)
             }
         };
-        let walker = translate_stage1(walker_regs, features, VirtAddr(va), access, &tables.mem);
+        let walker = match stage2 {
+            None => translate_stage1(walker_regs, features, VirtAddr(va), access, &tables.mem),
+            Some(s2) => translate_two_stage(
+                walker_regs,
+                &s2.regs(),
+                features,
+                VirtAddr(va),
+                access,
+                &tables.mem,
+            ),
+        };
         stats.compared += 1;
         match &walker {
             Ok(_) => stats.translated += 1,
@@ -386,11 +645,39 @@ fn compare_set(
                     FaultKind::ExternalAbortOnWalk => 4,
                 };
                 stats.faults[kind] += 1;
+                if fault.stage == emu::mmu::Stage::Stage2 {
+                    stats.stage2_faults[0] += 1;
+                    stats.stage2_faults[1] += usize::from(fault.s1ptw);
+                }
             }
         }
         if !par_matches(hardware, &walker) {
+            if let Some(s2) = stage2 {
+                let ctx = DeviationContext {
+                    tables,
+                    walker_regs,
+                    features,
+                    s2,
+                    va,
+                    access,
+                };
+                if let Some(deviation) = known_deviation(hardware, &walker, &ctx) {
+                    stats.deviations[deviation as usize] += 1;
+                    continue;
+                }
+            }
             stats.mismatches += 1;
-            let (_, trace) = trace_stage1(walker_regs, features, VirtAddr(va), access, &tables.mem);
+            let (_, trace) = match stage2 {
+                None => trace_stage1(walker_regs, features, VirtAddr(va), access, &tables.mem),
+                Some(s2) => trace_two_stage(
+                    walker_regs,
+                    &s2.regs(),
+                    features,
+                    VirtAddr(va),
+                    access,
+                    &tables.mem,
+                ),
+            };
             println!("  MISMATCH at {va:#x} for {op:?}:");
             println!("    hardware {}", Par(hardware));
             println!("    walker   {walker:?}");
@@ -399,14 +686,96 @@ fn compare_set(
                 "    TCR_EL1 {:#x} TTBR1 {:#x}",
                 walker_regs.tcr, walker_regs.ttbr1
             );
+            if let Some(s2) = stage2 {
+                println!("    VTCR_EL2 {:#x} VTTBR_EL2 {:#x}", s2.vtcr, s2.vttbr);
+            }
             for step in trace.steps() {
                 println!(
-                    "    level {} table {:#x} index {:4} descriptor {:#018x}",
-                    step.level, step.table, step.index, step.descriptor
+                    "    {:?} level {} table {:#x} index {:4} descriptor {:#018x}",
+                    step.stage, step.level, step.table, step.index, step.descriptor
                 );
             }
             return Err(format!("walker and {op:?} disagree at {va:#x}"));
         }
     }
     Ok(())
+}
+
+struct DeviationContext<'a> {
+    tables: &'a TestTables,
+    walker_regs: &'a Stage1Regs,
+    features: &'a Features,
+    s2: &'a Stage2Setup,
+    va: u64,
+    access: Access,
+}
+
+/// Which known QEMU deviation, if any, explains the hardware's `par` where
+/// the walker says `walker` for a two-stage translation.
+fn known_deviation(
+    par: u64,
+    walker: &Result<Translation, Fault>,
+    ctx: &DeviationContext<'_>,
+) -> Option<KnownDeviation> {
+    let hardware = Par(par);
+    match walker {
+        Err(fault) if fault.s1ptw => {
+            // The level of the stage 1 lookup whose table read faulted.
+            let (_, trace) = trace_two_stage(
+                ctx.walker_regs,
+                &ctx.s2.regs(),
+                ctx.features,
+                VirtAddr(ctx.va),
+                ctx.access,
+                &ctx.tables.mem,
+            );
+            let s1_level = trace
+                .steps()
+                .filter(|s| s.stage == emu::mmu::Stage::Stage1)
+                .last()
+                .map_or_else(
+                    || {
+                        emu::mmu::geometry::stage1_start_level(
+                            ctx.tables.table.config().granule(),
+                            ctx.tables.input_bits,
+                        )
+                    },
+                    |s| s.level + 1,
+                );
+            let qemu = Fault {
+                level: s1_level,
+                ..*fault
+            };
+            (s1_level != fault.level && par_matches(par, &Err(qemu)))
+                .then_some(KnownDeviation::S1ptwLevel)
+        }
+        Ok(t) if !hardware.faulted() => {
+            let s1 = translate_stage1_under_stage2(
+                ctx.walker_regs,
+                &ctx.s2.regs(),
+                ctx.features,
+                VirtAddr(ctx.va),
+                ctx.access,
+                &ctx.tables.mem,
+            )
+            .ok()?;
+            let s2 = translate_stage2(
+                &ctx.s2.regs(),
+                ctx.features,
+                IntermPhysAddr(s1.output.0),
+                ctx.access,
+                &ctx.tables.mem,
+            )
+            .ok()?;
+            let (a1, a2) = (s1.attributes, s2.attributes);
+            if !(a1.is_device() || a2.is_device()) {
+                return None;
+            }
+            let mut qemu = *t;
+            qemu.attributes.mair = qemu_device_combination(a1.mair, a2.mair);
+            (qemu.attributes.mair != t.attributes.mair && par_matches(par, &Ok(qemu)))
+                .then_some(KnownDeviation::DeviceCombination)
+        }
+        _ => None,
+    }
 }

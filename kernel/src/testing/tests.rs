@@ -68,6 +68,18 @@ pub const ALL: &[Test] = &[
         name: "walker::stage1_vs_at_64k",
         run: walker_64k,
     },
+    Test {
+        name: "walker::stage12_vs_at_4k",
+        run: walker_s12_4k,
+    },
+    Test {
+        name: "walker::stage12_vs_at_16k",
+        run: walker_s12_16k,
+    },
+    Test {
+        name: "walker::stage12_vs_at_64k",
+        run: walker_s12_64k,
+    },
 ];
 
 /// A small deterministic generator (xorshift64*), so failures reproduce.
@@ -375,4 +387,29 @@ fn walker_16k() -> TestResult {
 
 fn walker_64k() -> TestResult {
     walker_vs_at(Granule::K64, 0x64b6_4b03)
+}
+
+fn walker_two_stage(granule: Granule, seed: u64) -> TestResult {
+    if with_boot_info(|i| i.entry_el).unwrap_or(1) < 2 {
+        return Err(Outcome::Skipped("entered at EL1: no EL2 for AT S12E1R"));
+    }
+    if !mmu::features().stage1.contains(granule) || !mmu::features().stage2.contains(granule) {
+        return Err(Outcome::Skipped("the CPU has no such granule"));
+    }
+    let stats = differential::two_stage(granule, seed)?;
+    crate::println!("  stage 1+2 {granule}: {stats}");
+    ensure!(stats.mismatches == 0, "{} mismatches", stats.mismatches);
+    Ok(())
+}
+
+fn walker_s12_4k() -> TestResult {
+    walker_two_stage(Granule::K4, 0x5124_0004)
+}
+
+fn walker_s12_16k() -> TestResult {
+    walker_two_stage(Granule::K16, 0x5121_6005)
+}
+
+fn walker_s12_64k() -> TestResult {
+    walker_two_stage(Granule::K64, 0x5126_4006)
 }
