@@ -5,6 +5,8 @@ mod arena;
 mod builder;
 mod hand;
 mod invariants;
+mod lpae;
+mod par;
 mod property;
 mod walker;
 

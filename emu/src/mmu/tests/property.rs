@@ -168,7 +168,13 @@ fn run(setup: &Setup, seed: u64, live: bool) {
         // Output keeps the input's alignment most of the time, so blocks
         // and runs happen; sometimes it is a page off, so they cannot.
         let shift = if rng.one_in(4) { page } else { 0 };
-        let output = (1u64 << 35) + start + shift;
+        let output = if rng.one_in(3) {
+            // Unrelated to the input: any aligned place, low ones included.
+            let unit = rng.pick(setup.units);
+            rng.below((1u64 << OUTPUT_BITS) / unit - setup.window / unit) * unit + shift
+        } else {
+            (1u64 << 35) + start + shift
+        };
         let attrs = random_attrs(&mut rng);
         match rng.below(4) {
             0 | 1 => {
