@@ -8,6 +8,7 @@ mod invariants;
 mod lpae;
 mod par;
 mod property;
+mod robustness;
 mod walker;
 
 mod shadow;
