@@ -814,6 +814,7 @@ impl PageTable {
     }
 
     /// Split the leaf `d` at `slot` into a table from the reserve.
+    #[allow(clippy::too_many_arguments)] // the leaf's full state
     fn split<M: TableMemory + ?Sized>(
         &self,
         mem: &mut M,

@@ -92,6 +92,11 @@ impl WalkObserver for WalkTrace {
     }
 }
 
+/// Reads the descriptor at a table address for a level, translating the
+/// address first if need be (tracing that to the observer it is given), or
+/// returns the complete fault to report.
+pub(crate) type Fetch<'a, F> = dyn FnMut(u64, u8, &mut dyn WalkObserver) -> Result<u64, F> + 'a;
+
 /// The hierarchical attributes collected from table descriptors.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct TableAttributes {
@@ -145,7 +150,7 @@ impl TableWalk {
     pub fn run<F>(
         &self,
         input: u64,
-        fetch: &mut dyn FnMut(u64, u8, &mut dyn WalkObserver) -> Result<u64, F>,
+        fetch: &mut Fetch<'_, F>,
         observer: &mut dyn WalkObserver,
     ) -> Result<Leaf, WalkFault<F>> {
         let g = self.geometry;

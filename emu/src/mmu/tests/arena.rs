@@ -22,7 +22,7 @@ impl Hasher for AddressHasher {
 
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7cc1_b727_220a_95);
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
         }
     }
 
@@ -69,7 +69,7 @@ impl Arena {
     }
 
     fn check(&mut self, address: PhysAddr, what: &str) {
-        if address.0 % 8 != 0 {
+        if !address.0.is_multiple_of(8) {
             self.errors.push(format!("unaligned {what} at {address}"));
         }
         if self.table_of(address.0).is_none() {

@@ -26,16 +26,16 @@ impl WalkMemory for Garbage {
     fn read_descriptor(&self, address: PhysAddr) -> Result<u64, ExternalAbort> {
         let mut rng = Rng(address.0 ^ self.0);
         let raw = rng.next();
-        if raw % 29 == 0 {
+        if raw.is_multiple_of(29) {
             return Err(ExternalAbort);
         }
         // Keep the address bits small most of the time so tables chain.
-        let address_bits = if raw % 5 == 0 {
+        let address_bits = if raw.is_multiple_of(5) {
             raw
         } else {
             raw & 0xff00_0000_ffff_ffff
         };
-        Ok(address_bits | if raw % 3 == 0 { 0 } else { 0b11 })
+        Ok(address_bits | if raw.is_multiple_of(3) { 0 } else { 0b11 })
     }
 }
 
