@@ -717,6 +717,9 @@ impl PageTable {
                     let next = mem
                         .allocate_table(self.table_bytes(level + 1))
                         .ok_or(MapError::OutOfMemory)?;
+                    if self.live {
+                        mem.publish();
+                    }
                     mem.write_descriptor(slot, descriptor::table(next));
                     next
                 }
