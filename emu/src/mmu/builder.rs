@@ -697,11 +697,14 @@ impl PageTable {
             let invalid = d & descriptor::VALID == 0;
             if whole && invalid && leaf_allowed(g.granule, level) && oa.is_aligned(span) {
                 let mut d = descriptor::leaf(level, oa, bits);
-                let run_oa = oa.0 - (index & run_mask) as u64 * span;
+                // The output address of the run's first entry (only
+                // meaningful, and never below `output`, when the run lies
+                // inside the window).
+                let run_oa = oa.0.checked_sub((index & run_mask) as u64 * span);
                 if bits & SW_CONTIGUOUS_REQUESTED != 0
                     && run_was_empty
                     && self.run_inside(level, base, index, w)
-                    && PhysAddr(run_oa).is_aligned(run_bytes)
+                    && run_oa.is_some_and(|run_oa| PhysAddr(run_oa).is_aligned(run_bytes))
                 {
                     d |= CONTIGUOUS;
                 }
@@ -714,6 +717,9 @@ impl PageTable {
                     let next = mem
                         .allocate_table(self.table_bytes(level + 1))
                         .ok_or(MapError::OutOfMemory)?;
+                    if self.live {
+                        mem.publish();
+                    }
                     mem.write_descriptor(slot, descriptor::table(next));
                     next
                 }
@@ -811,6 +817,7 @@ impl PageTable {
     }
 
     /// Split the leaf `d` at `slot` into a table from the reserve.
+    #[allow(clippy::too_many_arguments)] // the leaf's full state
     fn split<M: TableMemory + ?Sized>(
         &self,
         mem: &mut M,

@@ -4,6 +4,7 @@
 use super::geometry::{block_allowed, mask, LAST_LEVEL};
 use crate::addr::PhysAddr;
 use crate::granule::Granule;
+use core::fmt;
 
 /// Bit 0: the descriptor is valid.
 pub const VALID: u64 = 1 << 0;
@@ -154,6 +155,81 @@ pub const fn table(next: PhysAddr) -> u64 {
     (next.0 & OA_MASK) | TYPE_TABLE_OR_PAGE
 }
 
+/// A descriptor with what it means at its level, for people: the shell's
+/// `walk` prints one per step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decoded {
+    /// The raw descriptor.
+    pub descriptor: u64,
+    /// The granule of its table.
+    pub granule: Granule,
+    /// The level of its table.
+    pub level: u8,
+    /// Whether it is a stage-2 descriptor (different attribute fields).
+    pub stage2: bool,
+}
+
+impl fmt::Display for Decoded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.descriptor;
+        let flag = |f: &mut fmt::Formatter<'_>, bit: u64, name: &str| {
+            if d & bit != 0 {
+                write!(f, " {name}")
+            } else {
+                Ok(())
+            }
+        };
+        match classify(d, self.granule, self.level) {
+            DescriptorKind::Invalid => f.write_str("invalid"),
+            DescriptorKind::Reserved => write!(f, "reserved (no block at level {})", self.level),
+            DescriptorKind::Table { next } => {
+                write!(f, "table {next}")?;
+                if !self.stage2 {
+                    let ap_table = (d >> AP_TABLE_SHIFT) & 0b11;
+                    if ap_table != 0 {
+                        write!(f, " APTable={ap_table:02b}")?;
+                    }
+                    flag(f, XN_TABLE, "UXNTable")?;
+                    flag(f, PXN_TABLE, "PXNTable")?;
+                    flag(f, NS_TABLE, "NSTable")?;
+                }
+                Ok(())
+            }
+            DescriptorKind::Leaf { output } => {
+                let kind = if self.level == LAST_LEVEL {
+                    "page"
+                } else {
+                    "block"
+                };
+                write!(f, "{kind} {output}")?;
+                let sh = (d & SH_MASK) >> SH_SHIFT;
+                if self.stage2 {
+                    write!(
+                        f,
+                        " MemAttr={:04b} S2AP={:02b} SH={sh:02b}",
+                        (d & S2_MEMATTR_MASK) >> S2_MEMATTR_SHIFT,
+                        (d >> S2AP_SHIFT) & 0b11
+                    )?;
+                    flag(f, S2_XN, "XN")?;
+                } else {
+                    write!(
+                        f,
+                        " AttrIndx={} AP={:02b} SH={sh:02b}",
+                        (d & ATTR_INDX_MASK) >> ATTR_INDX_SHIFT,
+                        (d & AP_MASK) >> AP_SHIFT
+                    )?;
+                    flag(f, NG, "nG")?;
+                    flag(f, UXN, "UXN")?;
+                    flag(f, PXN, "PXN")?;
+                    flag(f, DBM, "DBM")?;
+                }
+                flag(f, AF, "AF")?;
+                flag(f, CONTIGUOUS, "Contiguous")
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,5 +250,38 @@ mod tests {
             }
         );
         assert_eq!(classify(0x2, Granule::K4, 1), DescriptorKind::Invalid);
+    }
+
+    #[test]
+    fn decoded_descriptors_name_their_fields() {
+        extern crate alloc;
+        use alloc::string::ToString;
+        let page = Decoded {
+            descriptor: 0x0060_0000_8000_0f4f,
+            granule: Granule::K4,
+            level: 3,
+            stage2: false,
+        };
+        assert_eq!(
+            page.to_string(),
+            "page 0x80000000 AttrIndx=3 AP=01 SH=11 nG UXN PXN AF"
+        );
+        let table = Decoded {
+            descriptor: 0x6000_0000_4000_0003,
+            granule: Granule::K4,
+            level: 1,
+            stage2: false,
+        };
+        assert_eq!(table.to_string(), "table 0x40000000 APTable=11");
+        let s2 = Decoded {
+            descriptor: 0x0040_0000_4020_04fd,
+            granule: Granule::K4,
+            level: 2,
+            stage2: true,
+        };
+        assert_eq!(
+            s2.to_string(),
+            "block 0x40200000 MemAttr=1111 S2AP=11 SH=00 XN AF"
+        );
     }
 }

@@ -25,6 +25,13 @@ pub trait TableMemory {
     /// Write the 8-byte-aligned descriptor at `address`, as one 64-bit store
     /// (a live table may be walked by the hardware meanwhile).
     fn write_descriptor(&mut self, address: PhysAddr, value: u64);
+
+    /// Make every descriptor written so far visible to the hardware's table
+    /// walker before the next write (the kernel issues `DSB ISHST`). Called
+    /// on live tables before a descriptor that makes a newly written table
+    /// reachable, so the walker never sees it half initialised. The default
+    /// does nothing, which suits tests and tables not yet in use.
+    fn publish(&mut self) {}
 }
 
 /// A synchronous external abort on a translation table access: the

@@ -39,7 +39,7 @@ pub(crate) fn stage1_permissions(
     let mut el1 = Rwx {
         read: true,
         write: !read_only,
-        execute: !pxn && !(rules.xn_applies_to_el1 && xn),
+        execute: !(pxn || (rules.xn_applies_to_el1 && xn)),
     };
     if rules.el0_writable_implies_pxn && el0.write {
         el1.execute = false;

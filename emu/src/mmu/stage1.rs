@@ -12,7 +12,7 @@ use super::regime::{
     field, output_bits, sctlr, tcr, ttbr, Features, Stage1Regs, TnszOutOfRange, MIN_TNSZ,
 };
 use super::translation::{MemoryAttributes, Permissions, Rwx, Translation};
-use super::walk::{Leaf, NoTrace, TableWalk, WalkFault, WalkObserver, WalkTrace};
+use super::walk::{Fetch, Leaf, NoTrace, TableWalk, WalkFault, WalkObserver, WalkTrace};
 use crate::addr::{PhysAddr, VirtAddr};
 
 /// Bit 55 of a VA selects the TTBR1 range (and its TBI bit).
@@ -205,7 +205,7 @@ pub(crate) fn stage1_with_fetch(
     features: &Features,
     va: VirtAddr,
     access: Access,
-    fetch: &mut dyn FnMut(u64, u8, &mut dyn WalkObserver) -> Result<u64, Fault>,
+    fetch: &mut Fetch<'_, Fault>,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
     let t = regs.tcr;

@@ -3,18 +3,23 @@
 //! and collecting the hierarchical attributes of the tables on the way.
 
 use super::config::Stage;
+use super::descriptor::Decoded;
 use super::descriptor::{
     classify, DescriptorKind, AP_TABLE_NO_EL0, AP_TABLE_RO, OA_MASK, PXN_TABLE, XN_TABLE,
 };
 use super::fault::FaultKind;
 use super::geometry::{Geometry, DESCRIPTOR_BYTES};
 use crate::addr::PhysAddr;
+use crate::granule::Granule;
+use core::fmt;
 
 /// One descriptor fetch of a walk, for tracing (the shell's `walk VA`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WalkStep {
     /// The stage whose table was read.
     pub stage: Stage,
+    /// The granule of the table.
+    pub granule: Granule,
     /// The lookup level.
     pub level: u8,
     /// The table's address (an IPA for stage-1 tables under stage 2).
@@ -23,6 +28,37 @@ pub struct WalkStep {
     pub index: usize,
     /// The descriptor read.
     pub descriptor: u64,
+}
+
+impl WalkStep {
+    /// The descriptor with its fields decoded.
+    pub const fn decoded(&self) -> Decoded {
+        Decoded {
+            descriptor: self.descriptor,
+            granule: self.granule,
+            level: self.level,
+            stage2: matches!(self.stage, Stage::Stage2),
+        }
+    }
+}
+
+impl fmt::Display for WalkStep {
+    /// One line: stage, level, table and index, raw and decoded descriptor.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let stage = match self.stage {
+            Stage::Stage1 => 1,
+            Stage::Stage2 => 2,
+        };
+        write!(
+            f,
+            "s{stage} L{} {:#x}[{}] = {:#018x}: {}",
+            self.level,
+            self.table,
+            self.index,
+            self.descriptor,
+            self.decoded()
+        )
+    }
 }
 
 /// Receives each step of a walk, in order.
@@ -92,6 +128,11 @@ impl WalkObserver for WalkTrace {
     }
 }
 
+/// Reads the descriptor at a table address for a level, translating the
+/// address first if need be (tracing that to the observer it is given), or
+/// returns the complete fault to report.
+pub(crate) type Fetch<'a, F> = dyn FnMut(u64, u8, &mut dyn WalkObserver) -> Result<u64, F> + 'a;
+
 /// The hierarchical attributes collected from table descriptors.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct TableAttributes {
@@ -145,7 +186,7 @@ impl TableWalk {
     pub fn run<F>(
         &self,
         input: u64,
-        fetch: &mut dyn FnMut(u64, u8, &mut dyn WalkObserver) -> Result<u64, F>,
+        fetch: &mut Fetch<'_, F>,
         observer: &mut dyn WalkObserver,
     ) -> Result<Leaf, WalkFault<F>> {
         let g = self.geometry;
@@ -161,6 +202,7 @@ impl TableWalk {
             let descriptor = fetch(address, level, observer).map_err(WalkFault::Fetch)?;
             observer.step(&WalkStep {
                 stage: self.stage,
+                granule: g.granule,
                 level,
                 table,
                 index,

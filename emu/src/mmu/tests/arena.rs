@@ -4,10 +4,32 @@
 
 use crate::addr::PhysAddr;
 use crate::mmu::memory::{ExternalAbort, TableMemory, WalkMemory};
+use core::hash::{BuildHasherDefault, Hasher};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::format;
 use std::string::String;
 use std::vec::Vec;
+
+/// A multiplicative hasher: descriptor addresses are well spread already,
+/// and SipHash made the randomized tests several times slower.
+#[derive(Default)]
+pub struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = (value >> 3).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
 
 /// Where the arena starts handing out tables.
 pub const ARENA_BASE: u64 = 0x8000_0000;
@@ -15,7 +37,7 @@ pub const ARENA_BASE: u64 = 0x8000_0000;
 /// Sparse table memory with an allocator that records every mistake.
 #[derive(Default)]
 pub struct Arena {
-    words: HashMap<u64, u64>,
+    words: HashMap<u64, u64, BuildHasherDefault<AddressHasher>>,
     live: BTreeMap<u64, usize>,
     free_list: Vec<(u64, usize)>,
     next: u64,
@@ -47,7 +69,7 @@ impl Arena {
     }
 
     fn check(&mut self, address: PhysAddr, what: &str) {
-        if address.0 % 8 != 0 {
+        if !address.0.is_multiple_of(8) {
             self.errors.push(format!("unaligned {what} at {address}"));
         }
         if self.table_of(address.0).is_none() {

@@ -5,7 +5,10 @@ mod arena;
 mod builder;
 mod hand;
 mod invariants;
+mod lpae;
+mod par;
 mod property;
+mod robustness;
 mod walker;
 
 mod shadow;

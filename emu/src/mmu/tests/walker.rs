@@ -584,7 +584,13 @@ fn traced_walk_records_each_step() {
         .map(|s| (s.level, s.table + 8 * s.index as u64))
         .collect();
     assert_eq!(steps, c.slots);
-    assert_eq!(trace.steps().last().unwrap().descriptor, leaf(3, OUT, AF));
+    let last = trace.steps().last().unwrap();
+    assert_eq!(last.descriptor, leaf(3, OUT, AF));
+    let line = std::string::ToString::to_string(last);
+    assert!(
+        line.starts_with("s1 L3 ") && line.ends_with("page 0x4000000000 AttrIndx=0 AP=00 SH=00 AF"),
+        "{line}"
+    );
 }
 
 #[test]

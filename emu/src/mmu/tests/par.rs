@@ -1,0 +1,52 @@
+//! PAR_EL1 prediction.
+
+use crate::addr::PhysAddr;
+use crate::mmu::attrs::Shareability;
+use crate::mmu::config::Stage;
+use crate::mmu::fault::{Access, AccessKind, El, Fault, FaultKind};
+use crate::mmu::par::{comparable, par_el1, F, PTW, RES1, S};
+use crate::mmu::translation::{MemoryAttributes, Permissions, Translation};
+
+fn translation(mair: u8, shareability: Shareability) -> Translation {
+    Translation {
+        input: 0x1234_5678,
+        output: PhysAddr(0x8_1234_5678),
+        size_log2: 12,
+        level: 3,
+        contiguous: false,
+        permissions: Permissions::default(),
+        attributes: MemoryAttributes { mair, shareability },
+        global: true,
+        asid: None,
+    }
+}
+
+#[test]
+fn successful_translation_reports_pa_attr_and_sh() {
+    let par = par_el1(&Ok(translation(0xff, Shareability::Inner)));
+    assert_eq!(par, 0xff00_0008_1234_5000 | (0b11 << 7) | RES1);
+    // Device and Normal Non-cacheable memory read as Outer Shareable.
+    let par = par_el1(&Ok(translation(0x04, Shareability::Inner)));
+    assert_eq!(par, 0x0400_0008_1234_5000 | (0b10 << 7) | RES1);
+    let par = par_el1(&Ok(translation(0x44, Shareability::NonShareable)));
+    assert_eq!((par >> 7) & 0b11, 0b10);
+    // NS and IMPLEMENTATION DEFINED bits do not take part in comparisons.
+    assert_eq!(comparable(par | (1 << 9) | (1 << 10)), comparable(par));
+}
+
+#[test]
+fn fault_reports_fst_stage_and_ptw() {
+    let access = Access::new(El::El1, AccessKind::Read);
+    let fault = Fault::stage1(FaultKind::Permission, 3, access);
+    assert_eq!(par_el1(&Err(fault)), F | (0x0f << 1) | RES1);
+    let s2 = Fault {
+        stage: Stage::Stage2,
+        s1ptw: true,
+        ..Fault::stage1(FaultKind::Translation, 1, access)
+    };
+    assert_eq!(par_el1(&Err(s2)), F | (0x05 << 1) | S | PTW | RES1);
+    assert_eq!(
+        comparable(par_el1(&Err(s2)) | (0xdead << 48)),
+        F | (0x05 << 1) | S | PTW
+    );
+}
