@@ -14,6 +14,7 @@ use crate::sync::CoreCell;
 use core::fmt;
 use emu::addr::PhysAddr;
 use emu::granule::Granule;
+use emu::mmu::regime::{Features, Stage1Regs, TnszOutOfRange};
 use emu::mmu::{
     AccessPermissions, MapError, PageTable, Shareability, Stage1Attributes, TableConfig,
     TableMemory,
@@ -500,4 +501,72 @@ pub fn translate(va: u64) -> Par {
 pub fn unmapped_address() -> Option<u64> {
     let state = STATE.try_lock()?;
     unmapped_probe_address(&state.as_ref()?.layout)
+}
+
+/// This CPU as `emu`'s walker models it.
+pub fn walker_features() -> Features {
+    let mmu = features();
+    let mmfr1 = read_id_aa64mmfr1();
+    let mmfr2 = read_id_aa64mmfr2();
+    Features {
+        pa_bits: mmu.pa_bits.min(48),
+        granule_4k: mmu.stage1.contains(Granule::K4),
+        granule_16k: mmu.stage1.contains(Granule::K16),
+        granule_64k: mmu.stage1.contains(Granule::K64),
+        // ID_AA64MMFR2_EL1.ST, bits [31:28].
+        ttst: (mmfr2 >> 28) & 0xf != 0,
+        // ID_AA64MMFR1_EL1.HPDS, bits [15:12].
+        hpds: (mmfr1 >> 12) & 0xf != 0,
+        // ID_AA64MMFR1_EL1.HAFDBS, bits [3:0].
+        hardware_access_flag: mmfr1 & 0xf != 0,
+        tnsz_out_of_range: TnszOutOfRange::Clamp,
+    }
+}
+
+fn read_id_aa64mmfr1() -> u64 {
+    let value;
+    // SAFETY: reading an ID register.
+    unsafe {
+        core::arch::asm!("mrs {}, id_aa64mmfr1_el1", out(reg) value, options(nomem, nostack))
+    };
+    value
+}
+
+fn read_id_aa64mmfr2() -> u64 {
+    let value;
+    // SAFETY: reading an ID register.
+    unsafe {
+        core::arch::asm!("mrs {}, id_aa64mmfr2_el1", out(reg) value, options(nomem, nostack))
+    };
+    value
+}
+
+/// SCTLR_EL1.
+pub fn read_sctlr_el1() -> u64 {
+    let value;
+    // SAFETY: reading a system register.
+    unsafe { core::arch::asm!("mrs {}, sctlr_el1", out(reg) value, options(nomem, nostack)) };
+    value
+}
+
+/// The EL1&0 stage 1 registers as they are now, for the walker.
+pub fn current_stage1_regs() -> Stage1Regs {
+    Stage1Regs {
+        sctlr: read_sctlr_el1(),
+        tcr: regs::tcr_el1(),
+        ttbr0: regs::ttbr0_el1(),
+        ttbr1: regs::ttbr1_el1(),
+        mair: regs::mair_value(),
+        pan: false,
+    }
+}
+
+/// Table memory read with probes, for walking tables nobody vouched for:
+/// a descriptor address that faults is an external abort on the walk.
+pub struct ProbedMemory;
+
+impl emu::mmu::WalkMemory for ProbedMemory {
+    fn read_descriptor(&self, address: PhysAddr) -> Result<u64, emu::mmu::ExternalAbort> {
+        crate::arch::exception::probe_read_u64(address.0).map_err(|_| emu::mmu::ExternalAbort)
+    }
 }

@@ -47,6 +47,12 @@ const COMMANDS: &[Command] = &[
         run: granule,
     },
     Command {
+        name: "walk",
+        usage: "walk VA [el0|el1] [r|w|x] [test G]",
+        help: "walk VA in the current tables (or a test set), with AT's PAR_EL1",
+        run: super::walk::walk,
+    },
+    Command {
         name: "test",
         usage: "test [FILTER]",
         help: "run the on-target tests whose names contain FILTER",

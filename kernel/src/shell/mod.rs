@@ -3,6 +3,8 @@
 #[cfg(target_os = "none")]
 mod commands;
 pub mod line;
+#[cfg(target_os = "none")]
+mod walk;
 
 #[cfg(target_os = "none")]
 pub use commands::{execute, run_interactive, Outcome};

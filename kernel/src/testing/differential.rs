@@ -14,7 +14,7 @@ use alloc::string::String;
 use emu::addr::{IntermPhysAddr, PhysAddr, VirtAddr};
 use emu::granule::Granule;
 use emu::mmu::fault::{Access, AccessKind, El, Fault};
-use emu::mmu::regime::{Features, Stage1Regs, Stage2Regs, TnszOutOfRange};
+use emu::mmu::regime::{Features, Stage1Regs, Stage2Regs};
 use emu::mmu::stage1::{trace_stage1, translate_stage1};
 use emu::mmu::stage2::{
     trace_two_stage, translate_stage1_under_stage2, translate_stage2, translate_two_stage,
@@ -52,51 +52,6 @@ impl Rng {
     pub fn one_in(&mut self, n: u64) -> bool {
         self.below(n) == 0
     }
-}
-
-/// The walker's view of this CPU.
-pub fn cpu_features() -> Features {
-    let mmu = host_mmu::features();
-    let mmfr1 = read_id_aa64mmfr1();
-    let mmfr2 = read_id_aa64mmfr2();
-    Features {
-        pa_bits: mmu.pa_bits.min(48),
-        granule_4k: mmu.stage1.contains(Granule::K4),
-        granule_16k: mmu.stage1.contains(Granule::K16),
-        granule_64k: mmu.stage1.contains(Granule::K64),
-        // ID_AA64MMFR2_EL1.ST, bits [31:28].
-        ttst: (mmfr2 >> 28) & 0xf != 0,
-        // ID_AA64MMFR1_EL1.HPDS, bits [15:12].
-        hpds: (mmfr1 >> 12) & 0xf != 0,
-        // ID_AA64MMFR1_EL1.HAFDBS, bits [3:0].
-        hardware_access_flag: mmfr1 & 0xf != 0,
-        tnsz_out_of_range: TnszOutOfRange::Clamp,
-    }
-}
-
-fn read_id_aa64mmfr1() -> u64 {
-    let value;
-    // SAFETY: reading an ID register.
-    unsafe {
-        core::arch::asm!("mrs {}, id_aa64mmfr1_el1", out(reg) value, options(nomem, nostack))
-    };
-    value
-}
-
-fn read_id_aa64mmfr2() -> u64 {
-    let value;
-    // SAFETY: reading an ID register.
-    unsafe {
-        core::arch::asm!("mrs {}, id_aa64mmfr2_el1", out(reg) value, options(nomem, nostack))
-    };
-    value
-}
-
-fn read_sctlr_el1() -> u64 {
-    let value;
-    // SAFETY: reading a system register.
-    unsafe { core::arch::asm!("mrs {}, sctlr_el1", out(reg) value, options(nomem, nostack)) };
-    value
 }
 
 /// What PAR_EL1 must hold for the walker's result: F, and FST/S/PTW for a
@@ -208,7 +163,7 @@ fn random_attributes(rng: &mut Rng) -> Stage1Attributes {
 }
 
 /// One random table set in the TTBR1 range.
-struct TestTables {
+pub struct TestTables {
     table: PageTable,
     mem: FrameTables,
     /// Input size (64 - T1SZ).
@@ -220,9 +175,43 @@ struct TestTables {
 }
 
 impl TestTables {
-    fn base(&self) -> u64 {
+    /// The lowest address of the TTBR1 range.
+    pub fn base(&self) -> u64 {
         !0u64 << self.input_bits
     }
+
+    /// The mapped ranges: (VA, length, output address).
+    pub fn mapped(&self) -> impl Iterator<Item = (u64, u64, u64)> + '_ {
+        self.mapped[..self.mapped_count]
+            .iter()
+            .map(|&(va, len, pa)| (self.base() + va, len, pa))
+    }
+
+    /// The memory the tables live in, for a walker.
+    pub fn memory(&self) -> &FrameTables {
+        &self.mem
+    }
+}
+
+/// Builds the random test table set for `granule` and `seed`, installs it
+/// in TTBR1 while `f` runs, then removes and frees it.
+pub fn with_test_tables<T>(
+    granule: Granule,
+    seed: u64,
+    f: impl FnOnce(&TestTables, &Stage1Regs) -> T,
+) -> Result<T, String> {
+    let features = host_mmu::walker_features();
+    let mut rng = Rng(seed);
+    let kernel_tcr = regs::tcr_el1();
+    let tables = build_tables(&mut rng, granule, &features)?;
+    let walker_regs = install(&mut rng, &tables, granule, kernel_tcr);
+    let result = f(&tables, &walker_regs);
+    // SAFETY: restores the kernel's own TCR (TTBR1 walks off) before the
+    // test tables are freed.
+    unsafe { regs::set_ttbr1(0, kernel_tcr) };
+    let TestTables { table, mut mem, .. } = tables;
+    table.destroy(&mut mem);
+    Ok(result)
 }
 
 /// Builds a random table set: mappings of pages, blocks and contiguous
@@ -362,7 +351,7 @@ impl core::fmt::Display for DiffStats {
 
 /// Runs the stage 1 differential test for `granule`.
 pub fn stage1(granule: Granule, seed: u64) -> Result<DiffStats, String> {
-    let features = cpu_features();
+    let features = host_mmu::walker_features();
     let mut rng = Rng(seed);
     let mut stats = DiffStats::default();
     let kernel_tcr = regs::tcr_el1();
@@ -394,7 +383,7 @@ fn install(rng: &mut Rng, tables: &TestTables, granule: Granule, kernel_tcr: u64
     // set for its granule and size.
     unsafe { regs::set_ttbr1(tables.table.root().0, tcr) };
     Stage1Regs {
-        sctlr: read_sctlr_el1(),
+        sctlr: host_mmu::read_sctlr_el1(),
         tcr,
         ttbr0: regs::ttbr0_el1(),
         ttbr1: tables.table.root().0,
@@ -556,7 +545,7 @@ fn build_stage2(
 /// Runs the stage 1 + stage 2 differential test for `granule` (both
 /// stages use it) through the EL2 stub's `AT S12E1R/W`, `AT S12E0R/W`.
 pub fn two_stage(granule: Granule, seed: u64) -> Result<DiffStats, String> {
-    let features = cpu_features();
+    let features = host_mmu::walker_features();
     let mut rng = Rng(seed);
     let mut stats = DiffStats::default();
     let kernel_tcr = regs::tcr_el1();

@@ -180,6 +180,14 @@ pub fn ttbr0_el1() -> u64 {
     value
 }
 
+/// Reads TTBR1_EL1.
+pub fn ttbr1_el1() -> u64 {
+    let value;
+    // SAFETY: reading a system register.
+    unsafe { asm!("mrs {}, ttbr1_el1", out(reg) value, options(nomem, nostack)) };
+    value
+}
+
 /// Whether SCTLR_EL1.M is set.
 pub fn mmu_enabled() -> bool {
     let value: u64;
