@@ -1,6 +1,7 @@
 //! The on-target tests: what only the real MMU, CPU and board can check.
 
-use super::{differential, Outcome, Test, TestResult};
+use super::differential::{self, Rng};
+use super::{Outcome, Test, TestResult};
 use crate::arch::{exception, semihosting};
 use crate::bootinfo::DtbProblem;
 use crate::ensure;
@@ -81,22 +82,6 @@ pub const ALL: &[Test] = &[
         run: walker_s12_64k,
     },
 ];
-
-/// A small deterministic generator (xorshift64*), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// Switches to `granule` and back; on a CPU without it, checks the refusal.
 fn switch_to(granule: Granule) -> TestResult {
@@ -271,7 +256,7 @@ fn dtb_corruption() -> TestResult {
         Some(blob) => blob.to_vec(),
         // No tree to corrupt: random bytes with a valid magic instead.
         None => {
-            let mut v: Vec<u8> = (0..4096).map(|_| rng.next() as u8).collect();
+            let mut v: Vec<u8> = (0..4096).map(|_| rng.next_u64() as u8).collect();
             v[..4].copy_from_slice(&0xd00d_feedu32.to_be_bytes());
             v
         }
@@ -288,7 +273,7 @@ fn dtb_corruption() -> TestResult {
         let mut copy = original.clone();
         for _ in 0..4 {
             let at = rng.below(copy.len() as u64) as usize;
-            copy[at] = rng.next() as u8;
+            copy[at] = rng.next_u64() as u8;
         }
         let cut = copy.len() - rng.below(copy.len() as u64 / 2) as usize;
         match Fdt::new(&copy[..cut]) {
