@@ -13,8 +13,8 @@ use emu::granule::Granule;
 use emu::mem::{AccessSize, PhysMemoryMap};
 use emu::pagesize::PageSize;
 use emu::tlb::{
-    AccessKind, AccessPerms, AsidMatch, ConstPageSize, LevelScope, MemAttrs, MmuIdx,
-    PageSizeSource, Permissions, RuntimePageSize, Tlb, TlbFill, TlbSet, Translate,
+    AccessKind, AsidMatch, ConstPageSize, LevelScope, MemoryAttributes, MmuIdx, PageSizeSource,
+    Permissions, RuntimePageSize, Rwx, Tlb, TlbFill, TlbSet, Translate,
 };
 
 const RAM: u64 = 0x4000_0000;
@@ -44,12 +44,9 @@ impl Walker {
             ipa: None,
             size_log2,
             granule: self.granule,
-            perms: Permissions {
-                el0: AccessPerms::RW,
-                el1: AccessPerms::RW,
-            },
+            perms: Permissions::from_rights(Rwx::RW, Rwx::RW),
             asid: None,
-            attrs: MemAttrs::default(),
+            attrs: MemoryAttributes::default(),
             flags: Default::default(),
         }
     }
@@ -57,7 +54,13 @@ impl Walker {
 
 impl Translate for Walker {
     type Fault = ();
-    fn translate(&mut self, _: MmuIdx, va: VirtAddr, _: AccessKind) -> Result<TlbFill, ()> {
+    fn translate(
+        &mut self,
+        _: &PhysMemoryMap,
+        _: MmuIdx,
+        va: VirtAddr,
+        _: AccessKind,
+    ) -> Result<TlbFill, ()> {
         Ok(self.fill_for(va.0, self.size_log2))
     }
 }

@@ -9,9 +9,9 @@ use emu::granule::Granule;
 use emu::mem::{AccessSize, BusErrorKind, PhysMemoryMap};
 use emu::pagesize::PageSize;
 use emu::tlb::{
-    AccessKind, AccessPerms, AsidMatch, ConstPageSize, FillError, FillFlags, LevelScope, MemAttrs,
-    MemoryFault, MmuIdx, Permissions, RuntimePageSize, Tlb, TlbError, TlbFill, TlbSet, Translate,
-    LARGE_MAPPINGS,
+    AccessKind, AsidMatch, ConstPageSize, FillError, FillFlags, LevelScope, MemoryAttributes,
+    MemoryFault, MmuIdx, Permissions, RuntimePageSize, Rwx, Tlb, TlbError, TlbFill, TlbSet,
+    Translate, LARGE_MAPPINGS,
 };
 
 const RAM: u64 = 0x4000_0000;
@@ -23,7 +23,7 @@ struct Mapping {
     size_log2: u8,
     granule: Granule,
     pa: u64,
-    perms: AccessPerms,
+    perms: Rwx,
     asid: Option<u16>,
     ipa: Option<u64>,
     flags: FillFlags,
@@ -35,7 +35,7 @@ fn page(va: u64, pa: u64) -> Mapping {
         size_log2: 12,
         granule: Granule::K4,
         pa,
-        perms: AccessPerms::RWX,
+        perms: Rwx::ALL,
         asid: None,
         ipa: None,
         flags: FillFlags::default(),
@@ -78,7 +78,13 @@ impl Walker {
 impl Translate for Walker {
     type Fault = Fault;
 
-    fn translate(&mut self, _: MmuIdx, va: VirtAddr, kind: AccessKind) -> Result<TlbFill, Fault> {
+    fn translate(
+        &mut self,
+        _: &PhysMemoryMap,
+        _: MmuIdx,
+        va: VirtAddr,
+        kind: AccessKind,
+    ) -> Result<TlbFill, Fault> {
         self.walks += 1;
         let m = self
             .maps
@@ -99,12 +105,9 @@ impl Translate for Walker {
                 .map(|i| IntermPhysAddr((i & !((1 << m.size_log2) - 1)) + off)),
             size_log2: m.size_log2,
             granule: m.granule,
-            perms: Permissions {
-                el0: m.perms,
-                el1: m.perms,
-            },
+            perms: Permissions::from_rights(m.perms, m.perms),
             asid: m.asid,
-            attrs: MemAttrs::default(),
+            attrs: MemoryAttributes::default(),
             flags: m.flags,
         })
     }
@@ -235,7 +238,7 @@ fn conflicting_pages_evict_each_other_in_a_direct_mapped_tlb() {
 #[test]
 fn read_only_mapping_refuses_stores_and_fetches() {
     let mut m = page(0x5000, RAM);
-    m.perms = AccessPerms::RO;
+    m.perms = Rwx::RO;
     let mut r = Rig::new(PageSize::K4, 16, &[m]);
     assert_eq!(r.ld(0x5000), 0);
     assert_eq!(
@@ -445,7 +448,7 @@ fn large_mapping_table_overflow_stays_correct() {
 fn small_page_rig(p: PageSize) -> Rig {
     let base = 0x20_0000u64;
     let mut ro = page(base + 0x1000, RAM);
-    ro.perms = AccessPerms::RO;
+    ro.perms = Rwx::RO;
     let mut r = Rig::new(
         p,
         64,
@@ -748,7 +751,7 @@ fn bad_configurations_and_fills_are_refused() {
     let mut t = Tlb::new(MmuIdx::El1, RuntimePageSize(PageSize::K4), 16).unwrap();
     let mut w = Walker::with(&[page(0x1000, RAM)]);
     let fill = w
-        .translate(MmuIdx::El1, VirtAddr(0x1000), AccessKind::Read)
+        .translate(&map, MmuIdx::El1, VirtAddr(0x1000), AccessKind::Read)
         .unwrap();
     assert_eq!(
         t.fill(&fill, &map),
@@ -785,9 +788,15 @@ struct Liar;
 
 impl Translate for Liar {
     type Fault = ();
-    fn translate(&mut self, _: MmuIdx, _: VirtAddr, _: AccessKind) -> Result<TlbFill, ()> {
+    fn translate(
+        &mut self,
+        map: &PhysMemoryMap,
+        _: MmuIdx,
+        _: VirtAddr,
+        _: AccessKind,
+    ) -> Result<TlbFill, ()> {
         Walker::with(&[page(0x9000, RAM)])
-            .translate(MmuIdx::El1, VirtAddr(0x9000), AccessKind::Read)
+            .translate(map, MmuIdx::El1, VirtAddr(0x9000), AccessKind::Read)
             .map_err(|_| ())
     }
 }
@@ -884,7 +893,7 @@ fn random_remapping_with_required_tlbis_never_returns_stale_data() {
             let va = (CHUNK + rng.below(CHUNKS * CHUNK)) & !7;
             let got = r.load(va, AccessSize::Double);
             let want =
-                r.w.translate(MmuIdx::El1, VirtAddr(va), AccessKind::Read)
+                r.w.translate(&r.map, MmuIdx::El1, VirtAddr(va), AccessKind::Read)
                     .map(|f| {
                         let o = (f.pa.0 - RAM) as usize;
                         u64::from_le_bytes(pattern[o..o + 8].try_into().unwrap())

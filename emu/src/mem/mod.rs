@@ -10,6 +10,7 @@ pub mod map;
 mod pagetable;
 pub mod pl011;
 pub mod region;
+pub mod tables;
 
 pub use access::{AccessDir, AccessSize, BusError, BusErrorKind};
 pub use console::{ConsoleSink, LineSink};
@@ -17,3 +18,4 @@ pub use device::{AccessConstraints, Device, DeviceError, DeviceStateError};
 pub use map::{PageKind, PhysMemoryMap};
 pub use pl011::Pl011;
 pub use region::{MapError, RegionId, RegionInfo, RegionKind, PA_BITS};
+pub use tables::GuestTableMemory;

@@ -23,6 +23,27 @@ impl Rwx {
         execute: true,
     };
 
+    /// No right at all.
+    pub const NONE: Rwx = Rwx {
+        read: false,
+        write: false,
+        execute: false,
+    };
+
+    /// Read and write, no execution.
+    pub const RW: Rwx = Rwx {
+        read: true,
+        write: true,
+        execute: false,
+    };
+
+    /// Read only.
+    pub const RO: Rwx = Rwx {
+        read: true,
+        write: false,
+        execute: false,
+    };
+
     /// The rights both `self` and `other` grant.
     pub const fn intersect(self, other: Rwx) -> Rwx {
         Rwx {
@@ -57,6 +78,17 @@ pub struct Permissions {
 }
 
 impl Permissions {
+    /// Rights at EL0 and EL1 of a stage 1 leaf; the page counts as
+    /// EL0-accessible (AP\[1\] set) when EL0 may read it, which is exactly
+    /// when AP\[1\] is set.
+    pub const fn from_rights(el0: Rwx, el1: Rwx) -> Self {
+        Permissions {
+            el0,
+            el1,
+            el0_accessible: el0.read,
+        }
+    }
+
     /// Whether `access` is allowed; `pan` is PSTATE.PAN, which forbids EL1
     /// data accesses to EL0-accessible pages.
     pub const fn allows(&self, access: Access, pan: bool) -> bool {

@@ -222,7 +222,7 @@ impl<P: PageSizeSource> Tlb<P> {
         match kind {
             AccessKind::Read => e.addr_read,
             AccessKind::Write => e.addr_write,
-            AccessKind::Fetch => e.addr_code,
+            AccessKind::Execute => e.addr_code,
         }
     }
 

@@ -12,83 +12,8 @@ use core::fmt;
 use crate::addr::{IntermPhysAddr, PhysAddr, VirtAddr};
 use crate::granule::Granule;
 
-/// The three kinds of access a TLB entry has separate comparators for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AccessKind {
-    /// A data load.
-    Read,
-    /// A data store.
-    Write,
-    /// An instruction fetch.
-    Fetch,
-}
-
-/// Read, write and execute permission for one exception level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct AccessPerms {
-    /// Loads allowed.
-    pub read: bool,
-    /// Stores allowed.
-    pub write: bool,
-    /// Instruction fetches allowed.
-    pub execute: bool,
-}
-
-impl AccessPerms {
-    /// Nothing allowed.
-    pub const NONE: AccessPerms = AccessPerms {
-        read: false,
-        write: false,
-        execute: false,
-    };
-    /// Read, write and execute.
-    pub const RWX: AccessPerms = AccessPerms {
-        read: true,
-        write: true,
-        execute: true,
-    };
-    /// Read and write, no execute.
-    pub const RW: AccessPerms = AccessPerms {
-        read: true,
-        write: true,
-        execute: false,
-    };
-    /// Read only.
-    pub const RO: AccessPerms = AccessPerms {
-        read: true,
-        write: false,
-        execute: false,
-    };
-
-    /// Whether `kind` is allowed.
-    pub const fn allows(self, kind: AccessKind) -> bool {
-        match kind {
-            AccessKind::Read => self.read,
-            AccessKind::Write => self.write,
-            AccessKind::Fetch => self.execute,
-        }
-    }
-}
-
-/// Permissions of a mapping at each exception level of its regime. For
-/// the EL2 and stage 2 regimes, which have a single privilege level, `el1`
-/// holds the permissions and `el0` is unused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Permissions {
-    /// Unprivileged (EL0) permissions.
-    pub el0: AccessPerms,
-    /// Privileged (EL1, or the regime's only level) permissions.
-    pub el1: AccessPerms,
-}
-
-/// Memory attributes of a mapping, kept for the CPU (not used by the TLB).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct MemAttrs {
-    /// The MAIR_ELx attribute byte the descriptor's AttrIndx selected.
-    pub mair: u8,
-    /// The SH field (shareability).
-    pub shareability: u8,
-}
+pub use crate::mmu::fault::AccessKind;
+pub use crate::mmu::translation::{MemoryAttributes, Permissions, Rwx};
 
 /// Extra facts about a fill.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -121,7 +46,7 @@ pub struct TlbFill {
     /// The ASID of a non-global mapping (nG = 1); `None` for global ones.
     pub asid: Option<u16>,
     /// Memory attributes.
-    pub attrs: MemAttrs,
+    pub attrs: MemoryAttributes,
     /// Flags.
     pub flags: FillFlags,
 }

@@ -17,9 +17,11 @@ pub trait Translate {
     type Fault;
 
     /// Translates `va` for an access of `kind` through MMU index `idx`,
-    /// reporting a fault exactly as the architecture would.
+    /// reporting a fault exactly as the architecture would. The walk reads
+    /// its tables from `map`.
     fn translate(
         &mut self,
+        map: &PhysMemoryMap,
         idx: MmuIdx,
         va: VirtAddr,
         kind: AccessKind,
@@ -110,12 +112,12 @@ impl<P: PageSizeSource> TlbSet<P> {
         idx: MmuIdx,
         va: VirtAddr,
     ) -> Result<u32, MemoryFault<T::Fault>> {
-        if let Some(host) = self.tlb_mut(idx).probe(va.0, 4, AccessKind::Fetch) {
+        if let Some(host) = self.tlb_mut(idx).probe(va.0, 4, AccessKind::Execute) {
             if let Some(b) = arena_range(host, 4).and_then(|r| map.arena().get(r)) {
                 return Ok(le(b) as u32);
             }
         }
-        self.slow_access(map, t, idx, va, AccessSize::Word, AccessKind::Fetch, 0)
+        self.slow_access(map, t, idx, va, AccessSize::Word, AccessKind::Execute, 0)
             .map(|v| v as u32)
     }
 
@@ -180,7 +182,7 @@ impl<P: PageSizeSource> TlbSet<P> {
             TlbLookup::Miss => {
                 self.sync_map(map);
                 let fill = t
-                    .translate(idx, va, kind)
+                    .translate(map, idx, va, kind)
                     .map_err(MemoryFault::Translation)?;
                 let perms = match idx {
                     MmuIdx::El0 => fill.perms.el0,
@@ -200,7 +202,7 @@ impl<P: PageSizeSource> TlbSet<P> {
                 let cmp = match kind {
                     AccessKind::Read => e.addr_read,
                     AccessKind::Write => e.addr_write,
-                    AccessKind::Fetch => e.addr_code,
+                    AccessKind::Execute => e.addr_code,
                 };
                 if cmp & page_mask != va.0 & page_mask {
                     return Err(MemoryFault::Tlb(TlbError::Fill(FillError::WrongAddress {

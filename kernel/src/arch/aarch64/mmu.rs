@@ -27,39 +27,18 @@ pub const fn mair_value() -> u64 {
     value
 }
 
-/// TCR_EL1 fields (ARM ARM D19.2, TCR_EL1).
+/// TCR_EL1 fields (ARM ARM D19.2, TCR_EL1): the field positions come from
+/// `emu`'s register model; the walk attributes are Granule's choice.
 mod tcr {
-    pub const T0SZ_SHIFT: u32 = 0;
-    pub const EPD0: u64 = 1 << 7;
+    pub use emu::mmu::regime::tcr::{
+        tg0_bits, tg1_bits, EPD0, EPD1, IPS_SHIFT, T0SZ_SHIFT, T1SZ_SHIFT, TG0_SHIFT, TG1_SHIFT,
+    };
     pub const IRGN0_WBWA: u64 = 0b01 << 8;
     pub const ORGN0_WBWA: u64 = 0b01 << 10;
     pub const SH0_INNER: u64 = 0b11 << 12;
-    pub const TG0_SHIFT: u32 = 14;
-    pub const T1SZ_SHIFT: u32 = 16;
-    pub const EPD1: u64 = 1 << 23;
     pub const IRGN1_WBWA: u64 = 0b01 << 24;
     pub const ORGN1_WBWA: u64 = 0b01 << 26;
     pub const SH1_INNER: u64 = 0b11 << 28;
-    pub const TG1_SHIFT: u32 = 30;
-    pub const IPS_SHIFT: u32 = 32;
-}
-
-/// TCR_ELx.TG0 encoding of a granule.
-pub const fn tg0(granule: Granule) -> u64 {
-    match granule {
-        Granule::K4 => 0b00,
-        Granule::K64 => 0b01,
-        Granule::K16 => 0b10,
-    }
-}
-
-/// TCR_EL1.TG1 encoding of a granule: not the same as TG0's.
-pub const fn tg1(granule: Granule) -> u64 {
-    match granule {
-        Granule::K16 => 0b01,
-        Granule::K4 => 0b10,
-        Granule::K64 => 0b11,
-    }
 }
 
 /// TCR_EL1 for a TTBR0-only regime: `va_bits` of input, walks cacheable
@@ -69,7 +48,7 @@ pub const fn tcr_value(granule: Granule, va_bits: u32, ips: u8) -> u64 {
         | tcr::IRGN0_WBWA
         | tcr::ORGN0_WBWA
         | tcr::SH0_INNER
-        | (tg0(granule) << tcr::TG0_SHIFT)
+        | (tcr::tg0_bits(granule) << tcr::TG0_SHIFT)
         | tcr::EPD1
         | ((ips as u64) << tcr::IPS_SHIFT)
 }
@@ -79,7 +58,7 @@ pub const fn tcr_with_ttbr1(tcr: u64, granule: Granule, va_bits: u32) -> u64 {
     let cleared = tcr & !(tcr::EPD1 | (0x3f << tcr::T1SZ_SHIFT) | (0b11 << tcr::TG1_SHIFT));
     cleared
         | ((64 - va_bits as u64) << tcr::T1SZ_SHIFT)
-        | (tg1(granule) << tcr::TG1_SHIFT)
+        | (tcr::tg1_bits(granule) << tcr::TG1_SHIFT)
         | tcr::IRGN1_WBWA
         | tcr::ORGN1_WBWA
         | tcr::SH1_INNER
