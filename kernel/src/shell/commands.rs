@@ -53,6 +53,12 @@ const COMMANDS: &[Command] = &[
         run: super::walk::walk,
     },
     Command {
+        name: "tlb",
+        usage: "tlb [1k|4k|16k|64k|all]",
+        help: "run a guest workload through emu's software TLB; show its counters",
+        run: super::tlb::tlb,
+    },
+    Command {
         name: "test",
         usage: "test [FILTER]",
         help: "run the on-target tests whose names contain FILTER",
