@@ -67,6 +67,42 @@ impl Features {
         }
     }
 
+    /// Decode ID_AA64MMFR0_EL1, ID_AA64MMFR1_EL1 and ID_AA64MMFR2_EL1.
+    /// `tnsz_out_of_range` is not reported by any ID register; the kernel
+    /// can find it out with `AT` on an out-of-range TnSZ.
+    pub const fn from_id_registers(
+        mmfr0: u64,
+        mmfr1: u64,
+        mmfr2: u64,
+        tnsz_out_of_range: TnszOutOfRange,
+    ) -> Features {
+        const PA_RANGES: [u32; 7] = [32, 36, 40, 42, 44, 48, 52];
+        const NOT_IMPLEMENTED: u64 = 0xf;
+        let parange = field(mmfr0, 0, 4) as usize;
+        let pa_bits = if parange < PA_RANGES.len() {
+            PA_RANGES[parange]
+        } else {
+            48
+        };
+        Features {
+            // 52-bit output is not modelled: the descriptors carry 48 bits.
+            pa_bits: if pa_bits > MAX_MODELLED_PA_BITS {
+                MAX_MODELLED_PA_BITS
+            } else {
+                pa_bits
+            },
+            // TGran16 counts up from 0 (not implemented); TGran4 and
+            // TGran64 use 0xF for "not implemented".
+            granule_16k: field(mmfr0, 20, 4) != 0,
+            granule_64k: field(mmfr0, 24, 4) != NOT_IMPLEMENTED,
+            granule_4k: field(mmfr0, 28, 4) != NOT_IMPLEMENTED,
+            hardware_access_flag: field(mmfr1, 0, 4) != 0,
+            hpds: field(mmfr1, 12, 4) != 0,
+            ttst: field(mmfr2, 28, 4) != 0,
+            tnsz_out_of_range,
+        }
+    }
+
     /// Whether `granule` is implemented.
     pub const fn supports(&self, granule: Granule) -> bool {
         match granule {
@@ -109,6 +145,9 @@ impl Features {
         }
     }
 }
+
+/// The largest PA size modelled (no FEAT_LPA).
+pub const MAX_MODELLED_PA_BITS: u32 = 48;
 
 /// Smallest TnSZ without FEAT_LVA (48-bit ranges).
 pub const MIN_TNSZ: u32 = 16;

@@ -45,8 +45,10 @@ pub struct Arena {
     pub limit: Option<usize>,
     /// Every misuse seen.
     pub errors: Vec<String>,
-    /// Addresses whose reads abort (for `WalkMemory` through `Aborting`).
+    /// Tables allocated so far.
     pub allocations: usize,
+    /// Calls of `publish`.
+    pub publishes: usize,
 }
 
 impl Arena {
@@ -152,6 +154,10 @@ impl TableMemory for Arena {
     fn write_descriptor(&mut self, address: PhysAddr, value: u64) {
         self.check(address, "write");
         self.words.insert(address.0, value);
+    }
+
+    fn publish(&mut self) {
+        self.publishes += 1;
     }
 }
 

@@ -366,6 +366,49 @@ fn contiguous_blocks_make_bigger_tlb_entries() {
 }
 
 #[test]
+fn runs_at_the_top_of_a_table_may_map_low_outputs() {
+    // The last run of a level-2 table mapped to output 0: its first entry's
+    // output would be below zero if computed naively.
+    let (mut arena, mut table) = setup(Granule::K4, 39);
+    let attrs = Stage1Attributes {
+        contiguous: true,
+        ..rw()
+    };
+    table
+        .map(&mut arena, G - M2, PhysAddr(0), M2, attrs)
+        .unwrap();
+    table
+        .map(
+            &mut arena,
+            2 * G - 16 * M2,
+            PhysAddr(0x4000_0000),
+            16 * M2,
+            attrs,
+        )
+        .unwrap();
+    let t = walk(&table, &arena, 2 * G - 1).unwrap();
+    assert_eq!(
+        (t.output, t.size_log2),
+        (PhysAddr(0x4000_0000 + 16 * M2 - 1), 25)
+    );
+    assert_eq!(walk(&table, &arena, G - 1).unwrap().size_log2, 21);
+    finish(table, arena);
+}
+
+#[test]
+fn linking_a_new_table_into_a_live_table_publishes_first() {
+    let (mut arena, mut table) = setup(Granule::K4, 39);
+    table.map(&mut arena, 0, PhysAddr(0), K4, rw()).unwrap();
+    assert_eq!(arena.publishes, 0);
+    table.set_live(true);
+    table.map(&mut arena, G, PhysAddr(0), K4, rw()).unwrap();
+    // A new level-2 and a new level-3 table were linked.
+    assert_eq!(arena.publishes, 2);
+    table.set_live(false);
+    finish(table, arena);
+}
+
+#[test]
 fn upper_range_tables_serve_ttbr1() {
     let mut arena = Arena::new();
     let config = TableConfig::stage1_upper(Granule::K64, 42, 40).unwrap();

@@ -594,6 +594,21 @@ fn traced_walk_records_each_step() {
 }
 
 #[test]
+fn features_decode_from_the_id_registers() {
+    // Cortex-A53: PARange 40 bits, 4K and 64K granules, no 16K.
+    let a53 = Features::from_id_registers(0x0000_0000_0000_1122, 0, 0, TnszOutOfRange::Clamp);
+    assert_eq!(a53, Features::armv8_0(40));
+    // A CPU with everything: 48-bit PA, 16K, HAFDBS, HPDS, TTST.
+    let max = Features::from_id_registers(
+        0x0000_0000_0010_0105 | (1 << 20),
+        0x1002,
+        0x1000_0000,
+        TnszOutOfRange::Clamp,
+    );
+    assert_eq!(max, Features::QEMU_MAX);
+}
+
+#[test]
 fn stage1_off_is_a_flat_mapping_within_the_pa_size() {
     let arena = Arena::new();
     let regs = Stage1Regs {
