@@ -28,8 +28,8 @@ pub struct Features {
 
 /// ARM ARM: a TnSZ outside the allowed range either behaves as the nearest
 /// allowed value or makes every access through that TTBR a level-0
-/// translation fault, IMPLEMENTATION DEFINED (since ARMv8.4 the choice is
-/// reported by ID_AA64MMFR2_EL1... the kernel can probe it with AT).
+/// translation fault; which one is IMPLEMENTATION DEFINED and no ID register
+/// says (the kernel can probe it with `AT`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TnszOutOfRange {
     /// Treat it as the nearest allowed value (what QEMU does).
@@ -40,7 +40,8 @@ pub enum TnszOutOfRange {
 
 impl Features {
     /// QEMU's `-cpu max` as far as translation goes: 48-bit PA, all
-    /// granules, FEAT_TTST, FEAT_HPDS, FEAT_HAFDBS, clamping TnSZ.
+    /// granules, FEAT_TTST, FEAT_HPDS, FEAT_HAFDBS; QEMU faults on an
+    /// out-of-range TnSZ.
     pub const QEMU_MAX: Features = Features {
         pa_bits: 48,
         granule_4k: true,
@@ -49,7 +50,7 @@ impl Features {
         ttst: true,
         hpds: true,
         hardware_access_flag: true,
-        tnsz_out_of_range: TnszOutOfRange::Clamp,
+        tnsz_out_of_range: TnszOutOfRange::Fault,
     };
 
     /// An ARMv8.0 CPU such as the Cortex-A53 (40-bit PA) or A72 (44-bit):

@@ -357,7 +357,11 @@ fn tnsz_out_of_range_clamps_or_faults_as_configured() {
     let c = chain(&mut arena, g, 0x4000, 3, &none, leaf(3, OUT, AF));
     let mut regs = regs_for(Granule::K4, 48, c.root);
     regs.tcr = (regs.tcr & !0x3f) | 10;
-    assert!(walk(&regs, 0x4000, R1, &arena).is_ok());
+    let clamping = Features {
+        tnsz_out_of_range: TnszOutOfRange::Clamp,
+        ..FEATURES
+    };
+    assert!(translate_stage1(&regs, &clamping, VirtAddr(0x4000), R1, &arena).is_ok());
     let strict = Features {
         tnsz_out_of_range: TnszOutOfRange::Fault,
         ..FEATURES
@@ -603,7 +607,7 @@ fn features_decode_from_the_id_registers() {
         0x0000_0000_0010_0105 | (1 << 20),
         0x1002,
         0x1000_0000,
-        TnszOutOfRange::Clamp,
+        TnszOutOfRange::Fault,
     );
     assert_eq!(max, Features::QEMU_MAX);
 }
