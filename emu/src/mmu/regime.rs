@@ -77,32 +77,27 @@ impl Features {
         mmfr2: u64,
         tnsz_out_of_range: TnszOutOfRange,
     ) -> Features {
-        const PA_RANGES: [u32; 7] = [32, 36, 40, 42, 44, 48, 52];
-        const NOT_IMPLEMENTED: u64 = 0xf;
-        let parange = field(mmfr0, 0, 4) as usize;
-        let pa_bits = if parange < PA_RANGES.len() {
-            PA_RANGES[parange]
-        } else {
-            48
-        };
+        use id::*;
+        let pa_bits = output_bits(field(mmfr0, PARANGE, FIELD_WIDTH), &Features::UNLIMITED);
         Features {
-            // 52-bit output is not modelled: the descriptors carry 48 bits.
-            pa_bits: if pa_bits > MAX_MODELLED_PA_BITS {
-                MAX_MODELLED_PA_BITS
-            } else {
-                pa_bits
-            },
+            pa_bits,
             // TGran16 counts up from 0 (not implemented); TGran4 and
             // TGran64 use 0xF for "not implemented".
-            granule_16k: field(mmfr0, 20, 4) != 0,
-            granule_64k: field(mmfr0, 24, 4) != NOT_IMPLEMENTED,
-            granule_4k: field(mmfr0, 28, 4) != NOT_IMPLEMENTED,
-            hardware_access_flag: field(mmfr1, 0, 4) != 0,
-            hpds: field(mmfr1, 12, 4) != 0,
-            ttst: field(mmfr2, 28, 4) != 0,
+            granule_16k: field(mmfr0, TGRAN16, FIELD_WIDTH) != 0,
+            granule_64k: field(mmfr0, TGRAN64, FIELD_WIDTH) != NOT_IMPLEMENTED,
+            granule_4k: field(mmfr0, TGRAN4, FIELD_WIDTH) != NOT_IMPLEMENTED,
+            hardware_access_flag: field(mmfr1, HAFDBS, FIELD_WIDTH) != 0,
+            hpds: field(mmfr1, HPDS, FIELD_WIDTH) != 0,
+            ttst: field(mmfr2, ST, FIELD_WIDTH) != 0,
             tnsz_out_of_range,
         }
     }
+
+    /// Features that limit nothing, for decoding sizes.
+    const UNLIMITED: Features = Features {
+        pa_bits: MAX_MODELLED_PA_BITS,
+        ..Features::QEMU_MAX
+    };
 
     /// Whether `granule` is implemented.
     pub const fn supports(&self, granule: Granule) -> bool {
@@ -147,6 +142,28 @@ impl Features {
     }
 }
 
+/// ID_AA64MMFR0/1/2_EL1 field positions (all 4 bits wide).
+mod id {
+    /// Width of every ID register field used here.
+    pub const FIELD_WIDTH: u32 = 4;
+    /// ID_AA64MMFR0_EL1.PARange.
+    pub const PARANGE: u32 = 0;
+    /// ID_AA64MMFR0_EL1.TGran16.
+    pub const TGRAN16: u32 = 20;
+    /// ID_AA64MMFR0_EL1.TGran64.
+    pub const TGRAN64: u32 = 24;
+    /// ID_AA64MMFR0_EL1.TGran4.
+    pub const TGRAN4: u32 = 28;
+    /// ID_AA64MMFR1_EL1.HAFDBS.
+    pub const HAFDBS: u32 = 0;
+    /// ID_AA64MMFR1_EL1.HPDS.
+    pub const HPDS: u32 = 12;
+    /// ID_AA64MMFR2_EL1.ST (FEAT_TTST).
+    pub const ST: u32 = 28;
+    /// TGran4/TGran64 value for "not implemented".
+    pub const NOT_IMPLEMENTED: u64 = 0xf;
+}
+
 /// The largest PA size modelled (no FEAT_LPA).
 pub const MAX_MODELLED_PA_BITS: u32 = 48;
 
@@ -164,7 +181,11 @@ pub const fn output_bits(ps: u64, features: &Features) -> u32 {
         features.pa_bits
     };
     // 52-bit needs FEAT_LPA; here the descriptors carry 48 bits at most.
-    let bits = if bits > 48 { 48 } else { bits };
+    let bits = if bits > MAX_MODELLED_PA_BITS {
+        MAX_MODELLED_PA_BITS
+    } else {
+        bits
+    };
     if bits < features.pa_bits {
         bits
     } else {
