@@ -97,6 +97,8 @@ impl fmt::Display for MapError {
     }
 }
 
+impl core::error::Error for MapError {}
+
 impl From<AttributeOutOfRange> for MapError {
     fn from(_: AttributeOutOfRange) -> Self {
         MapError::AttributeOutOfRange
