@@ -132,7 +132,12 @@ impl Reserve {
         bytes: usize,
     ) -> Result<Self, MapError> {
         let mut reserve = Reserve::empty(bytes);
-        for _ in 0..count.min(MAX_RESERVED_TABLES) {
+        if count > MAX_RESERVED_TABLES {
+            // Two boundaries split at most one block per level each; more
+            // means the table is not one the builder made.
+            return Err(MapError::CorruptTable { address: 0 });
+        }
+        for _ in 0..count {
             match mem.allocate_table(bytes) {
                 Some(table) => {
                     reserve.tables[reserve.len] = table;
