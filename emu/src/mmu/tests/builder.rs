@@ -169,6 +169,28 @@ fn separate_maps_that_make_a_block_merge() {
 }
 
 #[test]
+fn live_table_does_not_merge_behind_the_hardwares_back() {
+    let (mut arena, mut table) = setup(Granule::K4, 39);
+    table.set_live(true);
+    arena.audit_break_before_make = true;
+    table
+        .map(&mut arena, 0, PhysAddr(G), M2 - K4, rw())
+        .unwrap();
+    table
+        .map(&mut arena, M2 - K4, PhysAddr(G + M2 - K4), K4, rw())
+        .unwrap();
+    // Merging would replace a valid table descriptor by a block.
+    assert_eq!(walk(&table, &arena, 0).unwrap().level, 3);
+    arena.assert_clean();
+    // Once the hardware is off it, the next change merges.
+    table.set_live(false);
+    arena.audit_break_before_make = false;
+    table.protect(&mut arena, 0, K4, rw()).unwrap();
+    assert_eq!(walk(&table, &arena, 0).unwrap().level, 2);
+    finish(table, arena);
+}
+
+#[test]
 fn map_over_a_mapping_is_refused_and_changes_nothing() {
     let (mut arena, mut table) = setup(Granule::K4, 39);
     table.map(&mut arena, M2, PhysAddr(G), K4, rw()).unwrap();
@@ -241,6 +263,7 @@ fn live_table_refuses_changes_that_need_break_before_make() {
     let (mut arena, mut table) = setup(Granule::K4, 39);
     table.map(&mut arena, 0, PhysAddr(G), G, rw()).unwrap();
     table.set_live(true);
+    arena.audit_break_before_make = true;
     // Mapping into invalid entries is fine.
     table.map(&mut arena, G, PhysAddr(0), K4, rw()).unwrap();
     // Splitting the block is not.

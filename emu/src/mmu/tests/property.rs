@@ -331,6 +331,7 @@ fn config(setup: &Setup) -> TableConfig {
 fn run(setup: &Setup, seed: u64, live: bool) {
     let mut rng = Rng(seed);
     let mut arena = Arena::new();
+    arena.audit_break_before_make = live;
     let mut table = PageTable::new(config(setup), &mut arena).unwrap();
     table.set_live(live);
     let mut subject = Subject {
