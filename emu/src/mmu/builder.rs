@@ -53,9 +53,10 @@ pub enum MapError {
         /// The input address of the descriptor concerned.
         address: u64,
     },
-    /// Table memory ran out. `map` is undone completely; `unmap`, `protect`
-    /// and `remap` reserve their tables up front and so also change nothing,
-    /// except that `remap` may leave the range unmapped.
+    /// Table memory ran out. `map` undoes what it did, so every mapping is
+    /// as before (a live table keeps the tables it added, empty, until
+    /// `destroy`); `unmap` and `protect` reserve their tables up front and
+    /// change nothing; `remap` may leave the range unmapped.
     OutOfMemory,
     /// The attributes are for the other stage.
     WrongStage,
