@@ -53,9 +53,10 @@ pub enum MapError {
         /// The input address of the descriptor concerned.
         address: u64,
     },
-    /// Table memory ran out. `map` is undone completely; `unmap`, `protect`
-    /// and `remap` reserve their tables up front and so also change nothing,
-    /// except that `remap` may leave the range unmapped.
+    /// Table memory ran out. `map` undoes what it did, so every mapping is
+    /// as before (a live table keeps the tables it added, empty, until
+    /// `destroy`); `unmap` and `protect` reserve their tables up front and
+    /// change nothing; `remap` may leave the range unmapped.
     OutOfMemory,
     /// The attributes are for the other stage.
     WrongStage,
@@ -97,6 +98,8 @@ impl fmt::Display for MapError {
     }
 }
 
+impl core::error::Error for MapError {}
+
 impl From<AttributeOutOfRange> for MapError {
     fn from(_: AttributeOutOfRange) -> Self {
         MapError::AttributeOutOfRange
@@ -130,7 +133,12 @@ impl Reserve {
         bytes: usize,
     ) -> Result<Self, MapError> {
         let mut reserve = Reserve::empty(bytes);
-        for _ in 0..count.min(MAX_RESERVED_TABLES) {
+        if count > MAX_RESERVED_TABLES {
+            // Two boundaries split at most one block per level each; more
+            // means the table is not one the builder made.
+            return Err(MapError::CorruptTable { address: 0 });
+        }
+        for _ in 0..count {
             match mem.allocate_table(bytes) {
                 Some(table) => {
                     reserve.tables[reserve.len] = table;

@@ -83,6 +83,8 @@ impl fmt::Display for ConfigError {
     }
 }
 
+impl core::error::Error for ConfigError {}
+
 /// The configuration of one table set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TableConfig {

@@ -149,6 +149,8 @@ impl fmt::Display for Fault {
     }
 }
 
+impl core::error::Error for Fault {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -99,6 +99,11 @@ pub fn translate_lpae_traced<M: WalkMemory + ?Sized>(
             2
         },
     };
+    // TTBR bits [47:40] are beyond the 40-bit output: ARMv8 reports an
+    // address size fault (level 0, as for the AArch64 TTBRs).
+    if (table_base & ttbr::BADDR_MASK) >> LPAE_OUTPUT_BITS != 0 {
+        return Err(fault(FaultKind::AddressSize, 0));
+    }
     let walk = TableWalk {
         geometry,
         stage: super::config::Stage::Stage1,

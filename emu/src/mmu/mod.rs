@@ -6,10 +6,67 @@
 //! - Building tables: [`TableConfig`] says what kind, [`PageTable`] maps,
 //!   unmaps and re-protects through a [`TableMemory`] the caller provides.
 //! - Walking: [`stage1::translate_stage1`], [`stage2::translate_stage2`],
-//!   [`stage2::translate_two_stage`], [`lpae::translate_lpae`] read tables
-//!   through a [`WalkMemory`] and return a [`Translation`] or a [`Fault`];
-//!   the `trace_*` variants also record each step.
-//! - Comparing with the hardware: [`par::par_el1`].
+//!   [`stage2::translate_two_stage`], [`stage2::translate_stage1_under_stage2`]
+//!   and [`lpae::translate_lpae`] read tables through a [`WalkMemory`] and
+//!   return a [`Translation`] or a [`Fault`]; the `trace_*` variants also
+//!   record each step ([`WalkStep`] prints as one line for the shell).
+//! - Comparing with the hardware: [`par::par_el1`] and [`par::comparable`].
+//!
+//! # Using it from the kernel
+//!
+//! Building the identity map with the MMU off:
+//!
+//! ```
+//! # use emu::mmu::*;
+//! # use emu::addr::PhysAddr;
+//! # use emu::granule::Granule;
+//! # struct Frames { next: u64, words: std::collections::BTreeMap<u64, u64> }
+//! # impl TableMemory for Frames {
+//! #     fn allocate_table(&mut self, bytes: usize) -> Option<PhysAddr> {
+//! #         let a = self.next.next_multiple_of(bytes as u64); self.next = a + bytes as u64; Some(PhysAddr(a))
+//! #     }
+//! #     fn free_table(&mut self, _: PhysAddr, _: usize) {}
+//! #     fn read_descriptor(&self, a: PhysAddr) -> u64 { self.words.get(&a.0).copied().unwrap_or(0) }
+//! #     fn write_descriptor(&mut self, a: PhysAddr, v: u64) { self.words.insert(a.0, v); }
+//! # }
+//! # let mut frames = Frames { next: 0x4800_0000, words: Default::default() };
+//! let config = TableConfig::stage1(Granule::K16, 39, 40)?;
+//! let mut table = PageTable::new(config, &mut frames)?;
+//! let ram = Stage1Attributes::kernel_data(0); // MAIR index 0: Normal WB
+//! table.map(&mut frames, 0x4000_0000, PhysAddr(0x4000_0000), 0x800_0000, ram)?;
+//! // TCR_EL1 = config.tcr_el1_bits() | EPD1 | caches and shareability;
+//! // TTBR0_EL1 = table.root(); then set_live(true) before enabling the MMU.
+//! table.set_live(true);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The kernel's [`TableMemory`] hands out zeroed, size-aligned frames and
+//! writes descriptors with single 64-bit stores; its [`TableMemory::publish`]
+//! should be a `DSB ISHST`. After changing a live table the kernel still does
+//! the TLB maintenance (the builder cannot): `unmap` then `TLBI` then `map`
+//! is the break-before-make sequence the builder refuses to do in one step.
+//!
+//! For the differential test, translate with the same register values the
+//! hardware uses (SCTLR_EL1, TCR_EL1, TTBRn_EL1, MAIR_EL1; PAN false for
+//! `AT S1E1R/W`, which ignore it) and compare
+//! `par::comparable(hardware_par)` with
+//! `par::comparable(par::par_el1(&result))`. With EL2 and `HCR_EL2.VM` set,
+//! `AT S1E1*` matches [`stage2::translate_stage1_under_stage2`] and
+//! `AT S12E1*` matches [`stage2::translate_two_stage`].
+//!
+//! # Choices where the architecture leaves some
+//!
+//! - A TnSZ out of range clamps or faults at level 0 per
+//!   [`Features::tnsz_out_of_range`] (QEMU faults).
+//! - Input addresses outside both ranges, EPDn and a bad stage-2 SL0/T0SZ
+//!   are translation faults at level 0 (ARMv8.0 pseudocode and QEMU; recent
+//!   ARM ARM revisions report the start level instead). TTBR/VTTBR beyond the
+//!   output size is an address size fault at level 0. LPAE reports level 1.
+//! - TGn reserved or naming an unimplemented granule: the first implemented
+//!   of 4K, 64K, 16K (IMPLEMENTATION DEFINED; QEMU's choice).
+//! - TBI/TBID are honoured; FEAT_LPA/LPA2 (52-bit), FEAT_XNX, EPAN, E0PD,
+//!   HCR_EL2.PTW, FEAT_S2FWB and hardware dirty state (HD/DBM) are not
+//!   modelled; with HA set the walker treats AF as set but does not write it.
 
 pub mod attrs;
 pub mod builder;

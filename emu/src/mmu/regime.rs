@@ -28,8 +28,8 @@ pub struct Features {
 
 /// ARM ARM: a TnSZ outside the allowed range either behaves as the nearest
 /// allowed value or makes every access through that TTBR a level-0
-/// translation fault, IMPLEMENTATION DEFINED (since ARMv8.4 the choice is
-/// reported by ID_AA64MMFR2_EL1... the kernel can probe it with AT).
+/// translation fault; which one is IMPLEMENTATION DEFINED and no ID register
+/// says (the kernel can probe it with `AT`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TnszOutOfRange {
     /// Treat it as the nearest allowed value (what QEMU does).
@@ -40,7 +40,8 @@ pub enum TnszOutOfRange {
 
 impl Features {
     /// QEMU's `-cpu max` as far as translation goes: 48-bit PA, all
-    /// granules, FEAT_TTST, FEAT_HPDS, FEAT_HAFDBS, clamping TnSZ.
+    /// granules, FEAT_TTST, FEAT_HPDS, FEAT_HAFDBS; QEMU faults on an
+    /// out-of-range TnSZ.
     pub const QEMU_MAX: Features = Features {
         pa_bits: 48,
         granule_4k: true,
@@ -49,7 +50,7 @@ impl Features {
         ttst: true,
         hpds: true,
         hardware_access_flag: true,
-        tnsz_out_of_range: TnszOutOfRange::Clamp,
+        tnsz_out_of_range: TnszOutOfRange::Fault,
     };
 
     /// An ARMv8.0 CPU such as the Cortex-A53 (40-bit PA) or A72 (44-bit):
@@ -66,6 +67,37 @@ impl Features {
             tnsz_out_of_range: TnszOutOfRange::Clamp,
         }
     }
+
+    /// Decode ID_AA64MMFR0_EL1, ID_AA64MMFR1_EL1 and ID_AA64MMFR2_EL1.
+    /// `tnsz_out_of_range` is not reported by any ID register; the kernel
+    /// can find it out with `AT` on an out-of-range TnSZ.
+    pub const fn from_id_registers(
+        mmfr0: u64,
+        mmfr1: u64,
+        mmfr2: u64,
+        tnsz_out_of_range: TnszOutOfRange,
+    ) -> Features {
+        use id::*;
+        let pa_bits = output_bits(field(mmfr0, PARANGE, FIELD_WIDTH), &Features::UNLIMITED);
+        Features {
+            pa_bits,
+            // TGran16 counts up from 0 (not implemented); TGran4 and
+            // TGran64 use 0xF for "not implemented".
+            granule_16k: field(mmfr0, TGRAN16, FIELD_WIDTH) != 0,
+            granule_64k: field(mmfr0, TGRAN64, FIELD_WIDTH) != NOT_IMPLEMENTED,
+            granule_4k: field(mmfr0, TGRAN4, FIELD_WIDTH) != NOT_IMPLEMENTED,
+            hardware_access_flag: field(mmfr1, HAFDBS, FIELD_WIDTH) != 0,
+            hpds: field(mmfr1, HPDS, FIELD_WIDTH) != 0,
+            ttst: field(mmfr2, ST, FIELD_WIDTH) != 0,
+            tnsz_out_of_range,
+        }
+    }
+
+    /// Features that limit nothing, for decoding sizes.
+    const UNLIMITED: Features = Features {
+        pa_bits: MAX_MODELLED_PA_BITS,
+        ..Features::QEMU_MAX
+    };
 
     /// Whether `granule` is implemented.
     pub const fn supports(&self, granule: Granule) -> bool {
@@ -110,6 +142,31 @@ impl Features {
     }
 }
 
+/// ID_AA64MMFR0/1/2_EL1 field positions (all 4 bits wide).
+mod id {
+    /// Width of every ID register field used here.
+    pub const FIELD_WIDTH: u32 = 4;
+    /// ID_AA64MMFR0_EL1.PARange.
+    pub const PARANGE: u32 = 0;
+    /// ID_AA64MMFR0_EL1.TGran16.
+    pub const TGRAN16: u32 = 20;
+    /// ID_AA64MMFR0_EL1.TGran64.
+    pub const TGRAN64: u32 = 24;
+    /// ID_AA64MMFR0_EL1.TGran4.
+    pub const TGRAN4: u32 = 28;
+    /// ID_AA64MMFR1_EL1.HAFDBS.
+    pub const HAFDBS: u32 = 0;
+    /// ID_AA64MMFR1_EL1.HPDS.
+    pub const HPDS: u32 = 12;
+    /// ID_AA64MMFR2_EL1.ST (FEAT_TTST).
+    pub const ST: u32 = 28;
+    /// TGran4/TGran64 value for "not implemented".
+    pub const NOT_IMPLEMENTED: u64 = 0xf;
+}
+
+/// The largest PA size modelled (no FEAT_LPA).
+pub const MAX_MODELLED_PA_BITS: u32 = 48;
+
 /// Smallest TnSZ without FEAT_LVA (48-bit ranges).
 pub const MIN_TNSZ: u32 = 16;
 
@@ -124,7 +181,11 @@ pub const fn output_bits(ps: u64, features: &Features) -> u32 {
         features.pa_bits
     };
     // 52-bit needs FEAT_LPA; here the descriptors carry 48 bits at most.
-    let bits = if bits > 48 { 48 } else { bits };
+    let bits = if bits > MAX_MODELLED_PA_BITS {
+        MAX_MODELLED_PA_BITS
+    } else {
+        bits
+    };
     if bits < features.pa_bits {
         bits
     } else {

@@ -45,8 +45,14 @@ pub struct Arena {
     pub limit: Option<usize>,
     /// Every misuse seen.
     pub errors: Vec<String>,
-    /// Addresses whose reads abort (for `WalkMemory` through `Aborting`).
+    /// Tables allocated so far.
     pub allocations: usize,
+    /// Calls of `publish`.
+    pub publishes: usize,
+    /// Record as an error every write that replaces a valid descriptor by a
+    /// different valid one other than by permission bits: what a live table
+    /// must never see without break-before-make.
+    pub audit_break_before_make: bool,
 }
 
 impl Arena {
@@ -151,7 +157,18 @@ impl TableMemory for Arena {
 
     fn write_descriptor(&mut self, address: PhysAddr, value: u64) {
         self.check(address, "write");
-        self.words.insert(address.0, value);
+        let old = self.words.insert(address.0, value).unwrap_or(0);
+        let both_valid = old & value & crate::mmu::descriptor::VALID != 0;
+        let changed = (old ^ value) & !crate::mmu::descriptor::PERMISSION_BITS;
+        if self.audit_break_before_make && both_valid && changed != 0 {
+            self.errors.push(format!(
+                "break-before-make violated at {address}: {old:#x} -> {value:#x}"
+            ));
+        }
+    }
+
+    fn publish(&mut self) {
+        self.publishes += 1;
     }
 }
 

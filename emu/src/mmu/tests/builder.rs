@@ -169,6 +169,28 @@ fn separate_maps_that_make_a_block_merge() {
 }
 
 #[test]
+fn live_table_does_not_merge_behind_the_hardwares_back() {
+    let (mut arena, mut table) = setup(Granule::K4, 39);
+    table.set_live(true);
+    arena.audit_break_before_make = true;
+    table
+        .map(&mut arena, 0, PhysAddr(G), M2 - K4, rw())
+        .unwrap();
+    table
+        .map(&mut arena, M2 - K4, PhysAddr(G + M2 - K4), K4, rw())
+        .unwrap();
+    // Merging would replace a valid table descriptor by a block.
+    assert_eq!(walk(&table, &arena, 0).unwrap().level, 3);
+    arena.assert_clean();
+    // Once the hardware is off it, the next change merges.
+    table.set_live(false);
+    arena.audit_break_before_make = false;
+    table.protect(&mut arena, 0, K4, rw()).unwrap();
+    assert_eq!(walk(&table, &arena, 0).unwrap().level, 2);
+    finish(table, arena);
+}
+
+#[test]
 fn map_over_a_mapping_is_refused_and_changes_nothing() {
     let (mut arena, mut table) = setup(Granule::K4, 39);
     table.map(&mut arena, M2, PhysAddr(G), K4, rw()).unwrap();
@@ -241,6 +263,7 @@ fn live_table_refuses_changes_that_need_break_before_make() {
     let (mut arena, mut table) = setup(Granule::K4, 39);
     table.map(&mut arena, 0, PhysAddr(G), G, rw()).unwrap();
     table.set_live(true);
+    arena.audit_break_before_make = true;
     // Mapping into invalid entries is fine.
     table.map(&mut arena, G, PhysAddr(0), K4, rw()).unwrap();
     // Splitting the block is not.
@@ -362,6 +385,49 @@ fn contiguous_blocks_make_bigger_tlb_entries() {
     table.map(&mut arena, 0, PhysAddr(G), G, attrs).unwrap();
     let t = walk(&table, &arena, G - 1).unwrap();
     assert_eq!((t.level, t.size_log2, t.contiguous), (2, 30, true));
+    finish(table, arena);
+}
+
+#[test]
+fn runs_at_the_top_of_a_table_may_map_low_outputs() {
+    // The last run of a level-2 table mapped to output 0: its first entry's
+    // output would be below zero if computed naively.
+    let (mut arena, mut table) = setup(Granule::K4, 39);
+    let attrs = Stage1Attributes {
+        contiguous: true,
+        ..rw()
+    };
+    table
+        .map(&mut arena, G - M2, PhysAddr(0), M2, attrs)
+        .unwrap();
+    table
+        .map(
+            &mut arena,
+            2 * G - 16 * M2,
+            PhysAddr(0x4000_0000),
+            16 * M2,
+            attrs,
+        )
+        .unwrap();
+    let t = walk(&table, &arena, 2 * G - 1).unwrap();
+    assert_eq!(
+        (t.output, t.size_log2),
+        (PhysAddr(0x4000_0000 + 16 * M2 - 1), 25)
+    );
+    assert_eq!(walk(&table, &arena, G - 1).unwrap().size_log2, 21);
+    finish(table, arena);
+}
+
+#[test]
+fn linking_a_new_table_into_a_live_table_publishes_first() {
+    let (mut arena, mut table) = setup(Granule::K4, 39);
+    table.map(&mut arena, 0, PhysAddr(0), K4, rw()).unwrap();
+    assert_eq!(arena.publishes, 0);
+    table.set_live(true);
+    table.map(&mut arena, G, PhysAddr(0), K4, rw()).unwrap();
+    // A new level-2 and a new level-3 table were linked.
+    assert_eq!(arena.publishes, 2);
+    table.set_live(false);
     finish(table, arena);
 }
 

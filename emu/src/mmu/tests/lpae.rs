@@ -148,6 +148,13 @@ fn t0sz_and_t1sz_split_the_input_and_leave_a_gap() {
     assert_eq!((f.kind, f.level), (FaultKind::Translation, 1));
     let (_, trace) = trace_lpae(&r, 0xc000_2008, R1, &arena);
     assert_eq!(trace.len(), 2);
+    // A TTBR naming a table beyond 40 bits.
+    let r3 = LpaeRegs {
+        ttbr1: upper.root | (1 << 44),
+        ..r
+    };
+    let f = translate_lpae(&r3, 0xc000_2008, R1, &arena).unwrap_err();
+    assert_eq!((f.kind, f.level), (FaultKind::AddressSize, 0));
 }
 
 #[test]

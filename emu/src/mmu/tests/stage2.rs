@@ -418,3 +418,66 @@ fn hand_built_stage2_block_at_level_1_with_4k() {
         (PhysAddr(0x40_0000_1234), 1, 30)
     );
 }
+
+#[test]
+fn stage1_tables_are_found_through_their_ipas() {
+    // Stage-1 tables live at PAs in the arena but are named by IPAs
+    // `DELTA` higher; only stage 2 connects the two.
+    const DELTA: u64 = 0x10_0000_0000;
+    let mut arena = Arena::new();
+    let mut s2 = PageTable::new(
+        TableConfig::stage2(Granule::K4, 40, 1, 40).unwrap(),
+        &mut arena,
+    )
+    .unwrap();
+    let ram = Stage2Attributes::normal_ram();
+    s2.map(
+        &mut arena,
+        0x8000_0000 + DELTA,
+        PhysAddr(0x8000_0000),
+        0x4000_0000,
+        ram,
+    )
+    .unwrap();
+    s2.map(
+        &mut arena,
+        0x7000_0000,
+        PhysAddr(0x1_2340_0000),
+        0x20_0000,
+        ram,
+    )
+    .unwrap();
+    let va = 0x40_1234_5000u64 & ((1 << 39) - 1);
+    let g = Geometry {
+        granule: Granule::K4,
+        input_bits: 39,
+        start_level: 1,
+    };
+    let l1 = arena.table(0x1000);
+    let l2 = arena.table(0x1000);
+    let l3 = arena.table(0x1000);
+    arena.poke(l1 + 8 * g.index(1, va) as u64, (l2 + DELTA) | 0b11);
+    arena.poke(l2 + 8 * g.index(2, va) as u64, (l3 + DELTA) | 0b11);
+    arena.poke(l3 + 8 * g.index(3, va) as u64, leaf(3, 0x7000_0000, AF));
+    let s1 = crate::mmu::regime::Stage1Regs {
+        sctlr: crate::mmu::regime::sctlr::M,
+        tcr: 25 | (0b010 << 32) | crate::mmu::regime::tcr::EPD1,
+        ttbr0: l1 + DELTA,
+        mair: super::MAIR,
+        ..Default::default()
+    };
+    let regs = s2_regs(&s2);
+    let t = translate_two_stage(&s1, &regs, &FEATURES, VirtAddr(va + 0x10), R1, &arena).unwrap();
+    assert_eq!(t.output, PhysAddr(0x1_2340_0010));
+    let t = translate_stage1_under_stage2(&s1, &regs, &FEATURES, VirtAddr(va), R1, &arena).unwrap();
+    assert_eq!(t.output, PhysAddr(0x7000_0000));
+    // Read as PAs, the IPAs lead nowhere.
+    let f =
+        crate::mmu::stage1::translate_stage1(&s1, &FEATURES, VirtAddr(va), R1, &arena).unwrap_err();
+    assert_eq!((f.stage, f.kind), (Stage::Stage1, FaultKind::Translation));
+    s2.destroy(&mut arena);
+    for table in [l1, l2, l3] {
+        crate::mmu::memory::TableMemory::free_table(&mut arena, PhysAddr(table), 0x1000);
+    }
+    arena.assert_no_leaks();
+}

@@ -357,7 +357,11 @@ fn tnsz_out_of_range_clamps_or_faults_as_configured() {
     let c = chain(&mut arena, g, 0x4000, 3, &none, leaf(3, OUT, AF));
     let mut regs = regs_for(Granule::K4, 48, c.root);
     regs.tcr = (regs.tcr & !0x3f) | 10;
-    assert!(walk(&regs, 0x4000, R1, &arena).is_ok());
+    let clamping = Features {
+        tnsz_out_of_range: TnszOutOfRange::Clamp,
+        ..FEATURES
+    };
+    assert!(translate_stage1(&regs, &clamping, VirtAddr(0x4000), R1, &arena).is_ok());
     let strict = Features {
         tnsz_out_of_range: TnszOutOfRange::Fault,
         ..FEATURES
@@ -591,6 +595,21 @@ fn traced_walk_records_each_step() {
         line.starts_with("s1 L3 ") && line.ends_with("page 0x4000000000 AttrIndx=0 AP=00 SH=00 AF"),
         "{line}"
     );
+}
+
+#[test]
+fn features_decode_from_the_id_registers() {
+    // Cortex-A53: PARange 40 bits, 4K and 64K granules, no 16K.
+    let a53 = Features::from_id_registers(0x0000_0000_0000_1122, 0, 0, TnszOutOfRange::Clamp);
+    assert_eq!(a53, Features::armv8_0(40));
+    // A CPU with everything: 48-bit PA, 16K, HAFDBS, HPDS, TTST.
+    let max = Features::from_id_registers(
+        0x0000_0000_0010_0105 | (1 << 20),
+        0x1002,
+        0x1000_0000,
+        TnszOutOfRange::Fault,
+    );
+    assert_eq!(max, Features::QEMU_MAX);
 }
 
 #[test]
