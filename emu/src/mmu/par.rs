@@ -1,7 +1,6 @@
 //! The PAR_EL1 value an `AT` instruction leaves for a walk result, so the
 //! kernel can compare the walker with the hardware (ARM ARM D19.2, PAR_EL1).
 
-use super::attrs::Shareability;
 use super::config::Stage;
 use super::descriptor::OA_MASK;
 use super::fault::Fault;
@@ -40,20 +39,13 @@ pub const SUCCESS_COMPARE_MASK: u64 = F | SH_MASK | PA_MASK | ATTR_MASK;
 /// Fields of a failed PAR_EL1 that the walker predicts: F, FST, PTW, S.
 pub const FAULT_COMPARE_MASK: u64 = F | FST_MASK | PTW | S;
 
-/// The PAR_EL1 an `AT` instruction would leave for `result`.
-///
-/// For Device and Normal Non-cacheable memory SH reads as Outer Shareable,
-/// as the architecture requires.
+/// The PAR_EL1 an `AT` instruction would leave for `result`, with SH as
+/// the descriptors give it (see [`compare_mask`] for Device memory).
 pub fn par_el1(result: &Result<Translation, Fault>) -> u64 {
     match result {
         Ok(t) => {
             let a = t.attributes;
-            let sh = if a.is_device() || a.is_normal_non_cacheable() {
-                Shareability::Outer
-            } else {
-                a.shareability
-            };
-            RES1 | (sh.bits() << SH_SHIFT)
+            RES1 | (a.shareability.bits() << SH_SHIFT)
                 | (t.output.0 & PA_MASK)
                 | (u64::from(a.mair) << ATTR_SHIFT)
         }
@@ -70,9 +62,30 @@ pub fn par_el1(result: &Result<Translation, Fault>) -> u64 {
     }
 }
 
-/// The part of a PAR_EL1 value (from the hardware or from [`par_el1`]) that
-/// is comparable: [`SUCCESS_COMPARE_MASK`] or [`FAULT_COMPARE_MASK`]
-/// depending on F.
+/// The PAR_EL1 fields the architecture fixes for `result`: F, FST, PTW and
+/// S for a fault; F, PA and ATTR for a translation, and SH too except for
+/// Device and Normal Non-cacheable memory, where an implementation may
+/// return Outer Shareable instead of the descriptor's value (ARM ARM,
+/// PAR_EL1.SH; QEMU 7.2 returns the descriptor's). NS, NSE and the
+/// IMPLEMENTATION DEFINED bits are never compared.
+pub fn compare_mask(result: &Result<Translation, Fault>) -> u64 {
+    match result {
+        Err(_) => FAULT_COMPARE_MASK,
+        Ok(t) if t.attributes.is_device() || t.attributes.is_normal_non_cacheable() => {
+            SUCCESS_COMPARE_MASK & !SH_MASK
+        }
+        Ok(_) => SUCCESS_COMPARE_MASK,
+    }
+}
+
+/// Whether the PAR_EL1 `hardware` left agrees with the walker's `result`.
+pub fn matches(hardware: u64, result: &Result<Translation, Fault>) -> bool {
+    let mask = compare_mask(result);
+    hardware & mask == par_el1(result) & mask
+}
+
+/// The part of a PAR_EL1 value that is comparable whatever the memory type:
+/// [`SUCCESS_COMPARE_MASK`] or [`FAULT_COMPARE_MASK`] depending on F.
 pub const fn comparable(par: u64) -> u64 {
     if par & F != 0 {
         par & FAULT_COMPARE_MASK

@@ -503,24 +503,15 @@ pub fn unmapped_address() -> Option<u64> {
     unmapped_probe_address(&state.as_ref()?.layout)
 }
 
-/// This CPU as `emu`'s walker models it.
+/// This CPU as `emu`'s walker models it. QEMU, like most cores, treats an
+/// out-of-range TnSZ as the nearest allowed value; no ID register says so.
 pub fn walker_features() -> Features {
-    let mmu = features();
-    let mmfr1 = read_id_aa64mmfr1();
-    let mmfr2 = read_id_aa64mmfr2();
-    Features {
-        pa_bits: mmu.pa_bits.min(48),
-        granule_4k: mmu.stage1.contains(Granule::K4),
-        granule_16k: mmu.stage1.contains(Granule::K16),
-        granule_64k: mmu.stage1.contains(Granule::K64),
-        // ID_AA64MMFR2_EL1.ST, bits [31:28].
-        ttst: (mmfr2 >> 28) & 0xf != 0,
-        // ID_AA64MMFR1_EL1.HPDS, bits [15:12].
-        hpds: (mmfr1 >> 12) & 0xf != 0,
-        // ID_AA64MMFR1_EL1.HAFDBS, bits [3:0].
-        hardware_access_flag: mmfr1 & 0xf != 0,
-        tnsz_out_of_range: TnszOutOfRange::Clamp,
-    }
+    Features::from_id_registers(
+        cpu::id_aa64mmfr0(),
+        read_id_aa64mmfr1(),
+        read_id_aa64mmfr2(),
+        TnszOutOfRange::Clamp,
+    )
 }
 
 fn read_id_aa64mmfr1() -> u64 {

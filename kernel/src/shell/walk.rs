@@ -6,10 +6,11 @@ use crate::arch::mmu::{self as regs, At};
 use crate::memory::mmu::{self as host_mmu, ProbedMemory};
 use crate::par::Par;
 use crate::println;
-use crate::testing::differential::{self, par_matches};
+use crate::testing::differential;
 use emu::addr::VirtAddr;
 use emu::granule::Granule;
 use emu::mmu::fault::{Access, AccessKind, El};
+use emu::mmu::par;
 use emu::mmu::regime::Stage1Regs;
 use emu::mmu::stage1::trace_stage1;
 use emu::mmu::WalkMemory;
@@ -149,7 +150,7 @@ fn show(va: u64, access: Access, walker_regs: &Stage1Regs, memory: &impl WalkMem
     };
     println!("hardware: AT {op:?}{note}: {}", Par(par));
     if access.kind != AccessKind::Execute {
-        let verdict = if par_matches(par, &result) {
+        let verdict = if par::matches(par, &result) {
             "agree"
         } else {
             "DISAGREE"

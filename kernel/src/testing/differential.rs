@@ -14,6 +14,7 @@ use alloc::string::String;
 use emu::addr::{IntermPhysAddr, PhysAddr, VirtAddr};
 use emu::granule::Granule;
 use emu::mmu::fault::{Access, AccessKind, El, Fault};
+use emu::mmu::par;
 use emu::mmu::regime::{Features, Stage1Regs, Stage2Regs};
 use emu::mmu::stage1::{trace_stage1, translate_stage1};
 use emu::mmu::stage2::{
@@ -51,39 +52,6 @@ impl Rng {
     /// True with probability 1 in `n`.
     pub fn one_in(&mut self, n: u64) -> bool {
         self.below(n) == 0
-    }
-}
-
-/// What PAR_EL1 must hold for the walker's result: F, and FST/S/PTW for a
-/// fault or PA\[47:12\]/ATTR/SH for a translation.
-pub fn expected_par(result: &Result<Translation, Fault>) -> u64 {
-    match result {
-        Err(fault) => {
-            1 | (u64::from(fault.fsc()) << 1)
-                | (u64::from(fault.s1ptw) << 8)
-                | (u64::from(matches!(fault.stage, emu::mmu::Stage::Stage2)) << 9)
-        }
-        Ok(t) => {
-            (t.output.0 & PAR_PA_MASK)
-                | (u64::from(t.attributes.mair) << 56)
-                | (t.attributes.shareability.bits() << 7)
-        }
-    }
-}
-
-/// The PAR_EL1 bits the architecture fixes for this result: F, FST, PTW
-/// and S for a fault; F, PA and ATTR for a translation, and SH too except
-/// for Device and Normal Non-cacheable memory, for which an implementation
-/// may return 0b10 (Outer Shareable) instead of the descriptor's value
-/// (ARM ARM, PAR_EL1.SH). NS and the IMPLEMENTATION DEFINED bits are never
-/// compared.
-pub fn comparable_mask(result: &Result<Translation, Fault>) -> u64 {
-    match result {
-        Err(_) => 1 | (0x3f << 1) | (1 << 8) | (1 << 9),
-        Ok(t) => {
-            let sh_fixed = !(t.attributes.is_device() || t.attributes.is_normal_non_cacheable());
-            1 | PAR_PA_MASK | (0xff << 56) | if sh_fixed { 0b11 << 7 } else { 0 }
-        }
     }
 }
 
@@ -128,14 +96,6 @@ fn qemu_device_combination(s1: u8, s2: u8) -> u8 {
         0x0c
     }
 }
-
-/// Whether the hardware's PAR_EL1 agrees with the walker's result.
-pub fn par_matches(hardware: u64, walker: &Result<Translation, Fault>) -> bool {
-    let mask = comparable_mask(walker);
-    hardware & mask == expected_par(walker) & mask
-}
-
-const PAR_PA_MASK: u64 = 0x0000_ffff_ffff_f000;
 
 /// The AT operations compared, with the access each stands for.
 const OPERATIONS: [(At, Access); 4] = [
@@ -640,7 +600,7 @@ fn compare_set(
                 }
             }
         }
-        if !par_matches(hardware, &walker) {
+        if !par::matches(hardware, &walker) {
             if let Some(s2) = stage2 {
                 let ctx = DeviationContext {
                     tables,
@@ -670,7 +630,7 @@ fn compare_set(
             println!("  MISMATCH at {va:#x} for {op:?}:");
             println!("    hardware {}", Par(hardware));
             println!("    walker   {walker:?}");
-            println!("    expected {}", Par(expected_par(&walker)));
+            println!("    expected {}", Par(par::par_el1(&walker)));
             println!(
                 "    TCR_EL1 {:#x} TTBR1 {:#x}",
                 walker_regs.tcr, walker_regs.ttbr1
@@ -735,7 +695,7 @@ fn known_deviation(
                 level: s1_level,
                 ..*fault
             };
-            (s1_level != fault.level && par_matches(par, &Err(qemu)))
+            (s1_level != fault.level && par::matches(par, &Err(qemu)))
                 .then_some(KnownDeviation::S1ptwLevel)
         }
         Ok(t) if !hardware.faulted() => {
@@ -762,7 +722,7 @@ fn known_deviation(
             }
             let mut qemu = *t;
             qemu.attributes.mair = qemu_device_combination(a1.mair, a2.mair);
-            (qemu.attributes.mair != t.attributes.mair && par_matches(par, &Ok(qemu)))
+            (qemu.attributes.mair != t.attributes.mair && par::matches(par, &Ok(qemu)))
                 .then_some(KnownDeviation::DeviceCombination)
         }
         _ => None,
