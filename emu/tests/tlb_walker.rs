@@ -7,7 +7,7 @@ use emu::granule::Granule;
 use emu::mem::{AccessSize, GuestTableMemory, PhysMemoryMap};
 use emu::mmu::fault::{Fault, FaultKind};
 use emu::mmu::regime::{Features, Stage1Regs};
-use emu::mmu::{AccessPermissions, PageTable, Shareability, Stage1Attributes, TableConfig};
+use emu::mmu::{AccessPermissions, PageTable, Stage1Attributes, TableConfig};
 use emu::pagesize::PageSize;
 use emu::tlb::{AsidMatch, LevelScope, MemoryFault, MmuIdx, RuntimePageSize, Stage1Walker, TlbSet};
 
@@ -40,14 +40,8 @@ fn large_attrs() -> Stage1Attributes {
 
 fn attrs(access: AccessPermissions) -> Stage1Attributes {
     Stage1Attributes {
-        attr_index: 0,
-        shareability: Shareability::Inner,
         access,
-        uxn: true,
-        pxn: true,
-        not_global: false,
-        access_flag: true,
-        contiguous: false,
+        ..Stage1Attributes::kernel_data(0)
     }
 }
 

@@ -13,7 +13,7 @@ use emu::granule::Granule;
 use emu::mem::{AccessSize, GuestTableMemory, LineSink, PhysMemoryMap, Pl011};
 use emu::mmu::fault::Fault;
 use emu::mmu::regime::{tcr, Stage1Regs};
-use emu::mmu::{AccessPermissions, PageTable, Shareability, Stage1Attributes, TableConfig};
+use emu::mmu::{AccessPermissions, PageTable, Stage1Attributes, TableConfig};
 use emu::pagesize::PageSize;
 use emu::tlb::{AsidMatch, LevelScope, MemoryFault, MmuIdx, RuntimePageSize, Stage1Walker, TlbSet};
 
@@ -37,14 +37,8 @@ const UARTDR: u64 = 0;
 
 fn attrs(attr_index: u8, access: AccessPermissions) -> Stage1Attributes {
     Stage1Attributes {
-        attr_index,
-        shareability: Shareability::Inner,
         access,
-        uxn: true,
-        pxn: true,
-        not_global: false,
-        access_flag: true,
-        contiguous: false,
+        ..Stage1Attributes::kernel_data(attr_index)
     }
 }
 

@@ -161,17 +161,29 @@ pub fn with_test_tables<T>(
     f: impl FnOnce(&TestTables, &Stage1Regs) -> T,
 ) -> Result<T, String> {
     let features = host_mmu::walker_features();
-    let mut rng = Rng(seed);
+    with_installed(&mut Rng(seed), granule, &features, |_, tables, regs| {
+        Ok(f(tables, regs))
+    })
+}
+
+/// Builds a random table set, installs it in TTBR1 while `f` runs, then
+/// restores the kernel's TCR and frees the tables, whatever `f` returned.
+fn with_installed<T>(
+    rng: &mut Rng,
+    granule: Granule,
+    features: &Features,
+    f: impl FnOnce(&mut Rng, &TestTables, &Stage1Regs) -> Result<T, String>,
+) -> Result<T, String> {
     let kernel_tcr = regs::tcr_el1();
-    let tables = build_tables(&mut rng, granule, &features)?;
-    let walker_regs = install(&mut rng, &tables, granule, kernel_tcr);
-    let result = f(&tables, &walker_regs);
+    let tables = build_tables(rng, granule, features)?;
+    let walker_regs = install(rng, &tables, granule, kernel_tcr);
+    let result = f(rng, &tables, &walker_regs);
     // SAFETY: restores the kernel's own TCR (TTBR1 walks off) before the
     // test tables are freed.
     unsafe { regs::set_ttbr1(0, kernel_tcr) };
     let TestTables { table, mut mem, .. } = tables;
     table.destroy(&mut mem);
-    Ok(result)
+    result
 }
 
 /// Builds a random table set: mappings of pages, blocks and contiguous
@@ -314,17 +326,11 @@ pub fn stage1(granule: Granule, seed: u64) -> Result<DiffStats, String> {
     let features = host_mmu::walker_features();
     let mut rng = Rng(seed);
     let mut stats = DiffStats::default();
-    let kernel_tcr = regs::tcr_el1();
     for set in 0..TABLE_SETS {
-        let tables = build_tables(&mut rng, granule, &features)?;
-        let walker_regs = install(&mut rng, &tables, granule, kernel_tcr);
-        let result = compare_set(&mut rng, &tables, &walker_regs, &features, &mut stats, None);
-        // SAFETY: restores the kernel's own TCR (TTBR1 walks off) before
-        // the test tables are freed.
-        unsafe { regs::set_ttbr1(0, kernel_tcr) };
-        let TestTables { table, mut mem, .. } = tables;
-        table.destroy(&mut mem);
-        result.map_err(|e| format!("table set {set} (seed {seed:#x}): {e}"))?;
+        with_installed(&mut rng, granule, &features, |rng, tables, walker_regs| {
+            compare_set(rng, tables, walker_regs, &features, &mut stats, None)
+        })
+        .map_err(|e| format!("table set {set} (seed {seed:#x}): {e}"))?;
     }
     Ok(stats)
 }
@@ -508,30 +514,22 @@ pub fn two_stage(granule: Granule, seed: u64) -> Result<DiffStats, String> {
     let features = host_mmu::walker_features();
     let mut rng = Rng(seed);
     let mut stats = DiffStats::default();
-    let kernel_tcr = regs::tcr_el1();
     for set in 0..TABLE_SETS {
-        let tables = build_tables(&mut rng, granule, &features)?;
-        let walker_regs = install(&mut rng, &tables, granule, kernel_tcr);
-        let result = build_stage2(&mut rng, granule, &tables, &walker_regs, &features).and_then(
-            |(s2_table, mut s2_mem, setup)| {
-                let result = compare_set(
-                    &mut rng,
-                    &tables,
-                    &walker_regs,
-                    &features,
-                    &mut stats,
-                    Some(&setup),
-                );
-                s2_table.destroy(&mut s2_mem);
-                result
-            },
-        );
-        // SAFETY: restores the kernel's own TCR (TTBR1 walks off) before
-        // the test tables are freed.
-        unsafe { regs::set_ttbr1(0, kernel_tcr) };
-        let TestTables { table, mut mem, .. } = tables;
-        table.destroy(&mut mem);
-        result.map_err(|e| format!("table set {set} (seed {seed:#x}): {e}"))?;
+        with_installed(&mut rng, granule, &features, |rng, tables, walker_regs| {
+            let (s2_table, mut s2_mem, setup) =
+                build_stage2(rng, granule, tables, walker_regs, &features)?;
+            let result = compare_set(
+                rng,
+                tables,
+                walker_regs,
+                &features,
+                &mut stats,
+                Some(&setup),
+            );
+            s2_table.destroy(&mut s2_mem);
+            result
+        })
+        .map_err(|e| format!("table set {set} (seed {seed:#x}): {e}"))?;
     }
     Ok(stats)
 }
