@@ -3,6 +3,7 @@
 
 use crate::esr::FaultStatus;
 use core::fmt;
+use emu::mmu::par::{ATTR_SHIFT, F, FST_MASK, FST_SHIFT, PA_MASK, PTW, S, SH_MASK, SH_SHIFT};
 
 /// A PAR_EL1 value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -11,38 +12,38 @@ pub struct Par(pub u64);
 impl Par {
     /// Whether the translation faulted (PAR_EL1.F).
     pub fn faulted(self) -> bool {
-        self.0 & 1 != 0
+        self.0 & F != 0
     }
 
     /// The output address's bits \[47:12\] (successful translations).
     pub fn physical_page(self) -> u64 {
-        self.0 & 0x0000_ffff_ffff_f000
+        self.0 & PA_MASK
     }
 
     /// The MAIR attribute byte of the translation (PAR_EL1.ATTR).
     pub fn attr(self) -> u8 {
-        (self.0 >> 56) as u8
+        (self.0 >> ATTR_SHIFT) as u8
     }
 
     /// PAR_EL1.SH.
     pub fn shareability(self) -> u8 {
-        ((self.0 >> 7) & 0b11) as u8
+        ((self.0 & SH_MASK) >> SH_SHIFT) as u8
     }
 
     /// The fault status (PAR_EL1.FST) of a failed translation.
     pub fn fault_status(self) -> Option<FaultStatus> {
         self.faulted()
-            .then(|| FaultStatus::decode(((self.0 >> 1) & 0x3f) as u8))
+            .then(|| FaultStatus::decode(((self.0 & FST_MASK) >> FST_SHIFT) as u8))
     }
 
     /// PAR_EL1.S: the fault was in stage 2.
     pub fn stage2(self) -> bool {
-        self.faulted() && self.0 & (1 << 9) != 0
+        self.faulted() && self.0 & S != 0
     }
 
     /// PAR_EL1.PTW: a stage 2 fault on a stage 1 table walk.
     pub fn on_stage1_walk(self) -> bool {
-        self.faulted() && self.0 & (1 << 8) != 0
+        self.faulted() && self.0 & PTW != 0
     }
 }
 

@@ -140,6 +140,20 @@ impl Features {
             (true, _) => MAX_TNSZ_TTST_4K_16K,
         }
     }
+
+    /// The TnSZ a walk uses for the programmed `tnsz`: itself when in range,
+    /// the nearest allowed value or `None` (a level 0 translation fault)
+    /// otherwise, as [`Features::tnsz_out_of_range`] says.
+    pub fn effective_tnsz(&self, granule: Granule, tnsz: u32) -> Option<u32> {
+        let max = self.max_tnsz(granule);
+        if (MIN_TNSZ..=max).contains(&tnsz) {
+            return Some(tnsz);
+        }
+        match self.tnsz_out_of_range {
+            TnszOutOfRange::Fault => None,
+            TnszOutOfRange::Clamp => Some(tnsz.clamp(MIN_TNSZ, max)),
+        }
+    }
 }
 
 /// ID_AA64MMFR0/1/2_EL1 field positions (all 4 bits wide).

@@ -8,9 +8,7 @@ use super::fault::{Access, AccessKind, Fault, FaultKind};
 use super::geometry::{contiguous_entries_log2, mask, stage1_start_level, Geometry};
 use super::memory::WalkMemory;
 use super::permissions::{stage1_permissions, PermissionRules};
-use super::regime::{
-    field, output_bits, sctlr, tcr, ttbr, Features, Stage1Regs, TnszOutOfRange, MIN_TNSZ,
-};
+use super::regime::{field, output_bits, sctlr, tcr, ttbr, Features, Stage1Regs};
 use super::translation::{MemoryAttributes, Permissions, Rwx, Translation};
 use super::walk::{Fetch, Leaf, NoTrace, TableWalk, WalkFault, WalkObserver, WalkTrace};
 use crate::addr::{PhysAddr, VirtAddr};
@@ -109,15 +107,7 @@ fn select_range(
             regs.ttbr0,
         )
     };
-    let max = features.max_tnsz(granule);
-    let tnsz = if (MIN_TNSZ..=max).contains(&tnsz) {
-        tnsz
-    } else {
-        match features.tnsz_out_of_range {
-            TnszOutOfRange::Fault => return Err(fault),
-            TnszOutOfRange::Clamp => tnsz.clamp(MIN_TNSZ, max),
-        }
-    };
+    let tnsz = features.effective_tnsz(granule, tnsz).ok_or(fault)?;
     let input_bits = u64::BITS - tnsz;
     // TBI applies to instruction fetches too unless TBIDn says data only.
     let ignore_top = t & tbi != 0 && !(access.kind == AccessKind::Execute && t & tbid != 0);

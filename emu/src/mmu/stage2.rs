@@ -11,9 +11,7 @@ use super::descriptor::{
 use super::fault::{Access, AccessKind, Fault, FaultKind};
 use super::geometry::{mask, Geometry, LAST_LEVEL};
 use super::memory::WalkMemory;
-use super::regime::{
-    field, output_bits, tcr, ttbr, vtcr, Features, Stage1Regs, Stage2Regs, TnszOutOfRange, MIN_TNSZ,
-};
+use super::regime::{field, output_bits, tcr, ttbr, vtcr, Features, Stage1Regs, Stage2Regs};
 use super::stage1::{leaf_size_log2, stage1_with_fetch};
 use super::translation::{MemoryAttributes, Permissions, Rwx, Translation};
 use super::walk::{NoTrace, TableWalk, WalkFault, WalkObserver, WalkTrace};
@@ -60,15 +58,7 @@ fn setup(regs: &Stage2Regs, features: &Features, fault: Fault) -> Result<Stage2S
     let granule =
         features.granule_or_fallback(tcr::tg0_granule(field(v, vtcr::TG0_SHIFT, tcr::TWO_BITS)));
     let t0sz = field(v, vtcr::T0SZ_SHIFT, tcr::TNSZ_WIDTH) as u32;
-    let max = features.max_tnsz(granule);
-    let t0sz = if (MIN_TNSZ..=max).contains(&t0sz) {
-        t0sz
-    } else {
-        match features.tnsz_out_of_range {
-            TnszOutOfRange::Fault => return Err(fault),
-            TnszOutOfRange::Clamp => t0sz.clamp(MIN_TNSZ, max),
-        }
-    };
+    let t0sz = features.effective_tnsz(granule, t0sz).ok_or(fault)?;
     let input_bits = u64::BITS - t0sz;
     let ps = output_bits(field(v, vtcr::PS_SHIFT, PS_WIDTH), features);
     let level = sl0_start_level(granule, field(v, vtcr::SL0_SHIFT, SL0_WIDTH), features.ttst)
@@ -260,20 +250,7 @@ pub fn translate_two_stage_traced<M: WalkMemory + ?Sized>(
     mem: &M,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
-    let mut fetch = |address: u64, level: u8, observer: &mut dyn WalkObserver| {
-        let table = stage2_walk(
-            s2,
-            features,
-            IntermPhysAddr(address),
-            access,
-            true,
-            mem,
-            observer,
-        )?;
-        mem.read_descriptor(table.output)
-            .map_err(|_| Fault::stage1(FaultKind::ExternalAbortOnWalk, level, access))
-    };
-    let first = stage1_with_fetch(s1, features, va, access, &mut fetch, observer)?;
+    let first = translate_stage1_under_stage2_traced(s1, s2, features, va, access, mem, observer)?;
     let second = stage2_walk(
         s2,
         features,
@@ -372,6 +349,20 @@ pub fn translate_stage1_under_stage2<M: WalkMemory + ?Sized>(
     access: Access,
     mem: &M,
 ) -> Result<Translation, Fault> {
+    translate_stage1_under_stage2_traced(s1, s2, features, va, access, mem, &mut NoTrace)
+}
+
+/// [`translate_stage1_under_stage2`], reporting every descriptor read of
+/// both stages to `observer`; the first half of a two-stage walk.
+pub fn translate_stage1_under_stage2_traced<M: WalkMemory + ?Sized>(
+    s1: &Stage1Regs,
+    s2: &Stage2Regs,
+    features: &Features,
+    va: VirtAddr,
+    access: Access,
+    mem: &M,
+    observer: &mut dyn WalkObserver,
+) -> Result<Translation, Fault> {
     let mut fetch = |address: u64, level: u8, observer: &mut dyn WalkObserver| {
         let table = stage2_walk(
             s2,
@@ -385,5 +376,5 @@ pub fn translate_stage1_under_stage2<M: WalkMemory + ?Sized>(
         mem.read_descriptor(table.output)
             .map_err(|_| Fault::stage1(FaultKind::ExternalAbortOnWalk, level, access))
     };
-    stage1_with_fetch(s1, features, va, access, &mut fetch, &mut NoTrace)
+    stage1_with_fetch(s1, features, va, access, &mut fetch, observer)
 }

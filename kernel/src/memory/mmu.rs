@@ -79,6 +79,8 @@ pub enum MmuError {
     Map(MapError),
     /// The configuration was refused.
     Config(emu::mmu::ConfigError),
+    /// `init` has not run (or the MMU state is in use).
+    NotInitialised,
     /// The self-check after the switch found a disagreement.
     SelfCheck(&'static str, u64, Par),
 }
@@ -91,6 +93,7 @@ impl fmt::Display for MmuError {
                 "the CPU does not support the {granule} granule at stage 1 (it supports: {supported})"
             ),
             MmuError::Map(e) => write!(f, "building the identity map: {e}"),
+            MmuError::NotInitialised => f.write_str("the host MMU is not set up"),
             MmuError::Config(e) => write!(f, "table configuration: {e}"),
             MmuError::SelfCheck(what, va, par) => {
                 write!(f, "AT self-check failed for {what} at {va:#x}: {par}")
@@ -266,9 +269,7 @@ impl fmt::Display for SwitchReport {
 pub fn switch_granule(granule: Granule) -> Result<SwitchReport, MmuError> {
     let mut guard = STATE.lock();
     let Some(state) = guard.as_mut() else {
-        return Err(MmuError::Config(
-            emu::mmu::ConfigError::InputSizeOutOfRange { bits: 0 },
-        ));
+        return Err(MmuError::NotInitialised);
     };
     if !state.features.stage1.contains(granule) {
         return Err(MmuError::Unsupported {
@@ -301,7 +302,7 @@ pub fn switch_granule(granule: Granule) -> Result<SwitchReport, MmuError> {
     let checks = self_check(&layout)?;
     let t3 = cpu::counter();
     Ok(SwitchReport {
-        current: current().ok_or(MmuError::Map(MapError::OutOfMemory))?,
+        current: current().ok_or(MmuError::NotInitialised)?,
         build_micros: cpu::ticks_to_micros(t1 - t0),
         switch_micros: cpu::ticks_to_micros(t2 - t1),
         check_micros: cpu::ticks_to_micros(t3 - t2),
@@ -394,14 +395,7 @@ fn build_identity_map(
     granule: Granule,
     mem: &mut FrameTables,
 ) -> Result<PageTable, MmuError> {
-    let pa_bits = match layout.pa_range {
-        0 => 32,
-        1 => 36,
-        2 => 40,
-        3 => 42,
-        4 => 44,
-        _ => 48,
-    };
+    let pa_bits = emu::mmu::regime::output_bits(u64::from(layout.pa_range), &walker_features());
     let config = TableConfig::stage1(granule, VA_BITS, pa_bits).map_err(MmuError::Config)?;
     let mut table = PageTable::new(config, mem)?;
     let result = (|| {

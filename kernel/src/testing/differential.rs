@@ -195,11 +195,8 @@ fn build_tables(
     granule: Granule,
     features: &Features,
 ) -> Result<TestTables, String> {
-    let min_bits = if features.ttst {
-        emu::mmu::config::min_input_bits(granule)
-    } else {
-        25
-    };
+    // Every input size the CPU allows: down to 64 - the largest TnSZ.
+    let min_bits = u64::BITS - features.max_tnsz(granule);
     let input_bits = min_bits + rng.below(u64::from(48 - min_bits + 1)) as u32;
     let config = TableConfig::stage1_upper(granule, input_bits, 48)
         .map_err(|e| format!("config {granule} {input_bits} bits: {e}"))?;
@@ -421,7 +418,7 @@ fn build_stage2(
     let max_ps = u64::from(host_mmu::features().pa_range.min(5));
     let mut draw = || {
         let ps = (2 + rng.below(max_ps.saturating_sub(1))).min(max_ps);
-        let ps_bits = [32u32, 36, 40, 42, 44, 48][ps as usize];
+        let ps_bits = emu::mmu::regime::output_bits(ps, features);
         let ipa_bits = min_ipa + rng.below(u64::from(ps_bits.saturating_sub(min_ipa)) + 1) as u32;
         let levels: alloc::vec::Vec<u8> = (0..=3u8)
             .filter(|&l| emu::mmu::config::stage2_start_level_valid(granule, ipa_bits, l))

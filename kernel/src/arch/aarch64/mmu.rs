@@ -31,7 +31,7 @@ pub const fn mair_value() -> u64 {
 /// `emu`'s register model; the walk attributes are Granule's choice.
 mod tcr {
     pub use emu::mmu::regime::tcr::{
-        tg0_bits, tg1_bits, EPD0, EPD1, IPS_SHIFT, T0SZ_SHIFT, T1SZ_SHIFT, TG0_SHIFT, TG1_SHIFT,
+        tg0_bits, tg1_bits, EPD1, IPS_SHIFT, T0SZ_SHIFT, T1SZ_SHIFT, TG0_SHIFT, TG1_SHIFT,
     };
     pub const IRGN0_WBWA: u64 = 0b01 << 8;
     pub const ORGN0_WBWA: u64 = 0b01 << 10;
@@ -67,11 +67,6 @@ pub const fn tcr_with_ttbr1(tcr: u64, granule: Granule, va_bits: u32) -> u64 {
 /// `tcr` with IPS set to the PARange encoding `ips`.
 pub const fn tcr_with_ips(tcr: u64, ips: u8) -> u64 {
     (tcr & !(0b111 << tcr::IPS_SHIFT)) | ((ips as u64) << tcr::IPS_SHIFT)
-}
-
-/// `tcr` with TTBR0 walks disabled (EPD0).
-pub const fn tcr_without_ttbr0(tcr: u64) -> u64 {
-    tcr | tcr::EPD0
 }
 
 /// SCTLR_EL1 with the MMU, caches and stack alignment checks on: the RES1

@@ -32,15 +32,6 @@ fn call(operation: u64, parameter: u64) -> Option<u64> {
     }
 }
 
-/// Whether a semihosting host answered (probing it if nobody asked yet).
-pub fn is_present() -> bool {
-    if STATE.load(Ordering::Relaxed) == UNKNOWN {
-        let mut buffer = [0u8; 8];
-        let _ = command_line(&mut buffer);
-    }
-    STATE.load(Ordering::Relaxed) == PRESENT
-}
-
 /// The host's command line for this program (QEMU: the kernel's file name
 /// then `-append`), into `buffer`; `None` without semihosting.
 pub fn command_line(buffer: &mut [u8]) -> Option<&str> {
