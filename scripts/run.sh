@@ -15,30 +15,53 @@ usage: scripts/run.sh [options]
   --host-granule G        boot with host granule 4k, 16k, 64k or all
   --el2                   virt only: start the kernel at EL2 (virtualization=on)
   --guest FILE            a raw guest image, passed to the kernel as the initrd
-  --memory SIZE           RAM for virt (default 1G)
+  --memory SIZE           RAM for virt, e.g. 512M or 2G (default 1G)
   --timeout SECONDS       stop QEMU after this long (default 600 with --batch, 86400 without)
 USAGE
 }
 
-board=virt cpu="" batch="" granule="" el2=0 guest="" memory=1G limit=""
+# Option values must be there and not empty.
+want() { [ -n "${2-}" ] || { usage >&2; die "$1 needs $3"; }; }
+
+board=virt cpu="" batch="" granule="" el2=0 guest="" memory="" limit=""
 while [ $# -gt 0 ]; do
     case "$1" in
-        --batch) batch=${2:?--batch needs commands}; shift ;;
-        --board) board=${2:?--board needs a name}; shift ;;
-        --cpu) cpu=${2:?--cpu needs a name}; shift ;;
-        --host-granule) granule=${2:?--host-granule needs 4k, 16k, 64k or all}; shift ;;
+        --batch) want "$1" "${2-}" 'commands, e.g. --batch "info; poweroff"'; batch=$2; shift ;;
+        --board) want "$1" "${2-}" "a board: virt or raspi3b"; board=$2; shift ;;
+        --cpu) want "$1" "${2-}" "a QEMU CPU model name"; cpu=$2; shift ;;
+        --host-granule) want "$1" "${2-}" "4k, 16k, 64k or all"; granule=$2; shift ;;
         --el2) el2=1 ;;
-        --guest) guest=${2:?--guest needs a file}; shift ;;
-        --memory) memory=${2:?--memory needs a size}; shift ;;
-        --timeout) limit=${2:?--timeout needs seconds}; shift ;;
+        --guest) want "$1" "${2-}" "an image file"; guest=$2; shift ;;
+        --memory) want "$1" "${2-}" "a size, e.g. 512M or 2G"; memory=$2; shift ;;
+        --timeout) want "$1" "${2-}" "seconds"; limit=$2; shift ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; die "unknown option '$1'" ;;
     esac
     shift
 done
+
+# Everything is checked before anything is built.
+case "$board" in virt|raspi3b) ;; *) die "unknown board '$board': use virt or raspi3b" ;; esac
 case "$granule" in ""|4k|16k|64k|all) ;; *) die "--host-granule must be 4k, 16k, 64k or all, not '$granule'" ;; esac
-[ -z "$guest" ] || [ -f "$guest" ] || die "guest image '$guest' not found"
 case "$batch" in *$'\n'*) die "--batch commands must be on one line (separate them with ';')" ;; esac
+if [ -n "$memory" ]; then
+    [[ "$memory" =~ ^[1-9][0-9]*[KMGT]?$ ]] || die "--memory must be a size like 512M or 2G, not '$memory'"
+    [ "$board" = virt ] || die "--memory: $board has fixed RAM (1 GiB); only virt takes --memory"
+fi
+[ -z "$limit" ] || [[ "$limit" =~ ^[0-9]*[1-9][0-9]*$ ]] ||
+    die "--timeout must be a whole number of seconds above 0, not '$limit'"
+if [ -n "$guest" ]; then
+    [ ! -d "$guest" ] || die "guest image '$guest' is a directory, not an image file"
+    [ -f "$guest" ] || die "guest image '$guest' not found"
+    [ -r "$guest" ] || die "guest image '$guest' is not readable"
+    # raspi3b boots without a device tree, so the kernel could not find an
+    # initrd: refuse rather than drop the image silently.
+    [ "$board" = virt ] || die "--guest: on $board the kernel has no device tree to find the image in; use --board virt"
+fi
+if [ "$board" = raspi3b ]; then
+    [ -z "$cpu" ] || [ "$cpu" = cortex-a53 ] || die "raspi3b is always a Cortex-A53"
+    [ "$el2" = 0 ] || die "--el2: raspi3b always starts at EL2"
+fi
 
 ensure_qemu
 image=$(scripts/build.sh "$board")
@@ -53,11 +76,9 @@ case "$board" in
     virt)
         machine=virt
         [ "$el2" = 1 ] && machine=virt,virtualization=on
-        qemu+=(-M "$machine" -cpu "${cpu:-max}" -m "$memory")
+        qemu+=(-M "$machine" -cpu "${cpu:-max}" -m "${memory:-1G}")
         ;;
     raspi3b)
-        [ -z "$cpu" ] || [ "$cpu" = cortex-a53 ] || die "raspi3b is always a Cortex-A53"
-        [ "$el2" = 0 ] || die "--el2: raspi3b always starts at EL2"
         qemu+=(-M raspi3b)
         ;;
 esac

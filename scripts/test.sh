@@ -32,6 +32,7 @@ record "host: cargo test" "$passed" "$failed" "$ignored"
 
 echo "== building the kernel =="
 scripts/build.sh virt && scripts/build.sh raspi3b || { record "kernel build" 0 1 0; }
+source scripts/checks.sh && run_checks
 
 # On-target suite: name | QEMU arguments.
 configs=(

@@ -12,6 +12,7 @@ use emu::addr::{PhysAddr, VirtAddr};
 use emu::granule::Granule;
 use emu::mem::{AccessSize, PhysMemoryMap};
 use emu::pagesize::PageSize;
+use emu::timing::Clock;
 use emu::tlb::{
     AccessKind, AsidMatch, ConstPageSize, LevelScope, MemoryAttributes, MmuIdx, PageSizeSource,
     Permissions, RuntimePageSize, Rwx, Tlb, TlbFill, TlbSet, Translate,
@@ -267,29 +268,21 @@ fn measure<P: PageSizeSource>(src: P, page: PageSize) -> Figures {
 }
 
 /// ns per operation of `op` (which returns how many it did), timed alone
-/// after `setup` each time; best of 7 rounds of 400 batches.
+/// after `setup` each time, repeated until the time measured is large
+/// against the clock's resolution (emu::timing); best of 7 such rounds.
 fn batched<P: PageSizeSource>(
     t: &mut Tlb<P>,
-    mut setup: impl FnMut(&mut Tlb<P>),
-    mut op: impl FnMut(&mut Tlb<P>) -> u64,
+    setup: impl FnMut(&mut Tlb<P>),
+    op: impl FnMut(&mut Tlb<P>) -> u64,
 ) -> f64 {
-    let overhead = {
-        let t0 = Instant::now();
-        for _ in 0..1000 {
-            black_box(Instant::now().elapsed());
-        }
-        t0.elapsed().as_nanos() as f64 / 1000.0
-    };
+    let epoch = Instant::now();
+    let mut clock = Clock::new(|| epoch.elapsed().as_nanos() as u64);
+    let (mut setup, mut op) = (setup, op);
     (0..7)
         .map(|_| {
-            let (mut ns, mut ops) = (0.0, 0u64);
-            for _ in 0..400 {
-                setup(t);
-                let t0 = Instant::now();
-                ops += op(t);
-                ns += t0.elapsed().as_nanos() as f64 - overhead;
-            }
-            ns.max(0.0) / ops as f64
+            let m = clock.measure(t, 1_000_000, &mut setup, &mut op);
+            assert!(m.resolved, "the clock did not move: {m:?}");
+            m.per_op_scaled(1000) as f64 / 1000.0
         })
         .fold(f64::INFINITY, f64::min)
 }

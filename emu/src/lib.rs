@@ -16,4 +16,5 @@ pub mod mem;
 pub mod mmu;
 pub mod pagesize;
 pub mod snapshot;
+pub mod timing;
 pub mod tlb;

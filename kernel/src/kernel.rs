@@ -3,9 +3,13 @@
 use crate::arch::cpu;
 use crate::bootinfo::{self, BootInfo, DtbProblem};
 use crate::cmdline::{self, HostGranule};
+use crate::memory::mmu::MmuError;
 use crate::memory::{frame, heap, mmu, PhysRange};
 use crate::sync::CoreCell;
 use crate::{console, power, println, shell};
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// The heap takes this share of RAM, between the bounds below.
 const HEAP_SHARE: u64 = 8;
@@ -78,23 +82,40 @@ pub unsafe fn kernel_init(dtb: u64, entry_el: u64, boot_counter: u64) -> ! {
         None => power::exit_failure("no memory for the heap"),
     }
 
+    // What went wrong at boot, by the option that asked for it: a batch
+    // run then fails and names it.
+    let mut boot_failures = Vec::new();
     let (options, problem) = cmdline::parse(info.bootargs());
     if let Some(problem) = problem {
         log::error!("{problem}");
+        boot_failures.push(format!("{}={}", problem.key, problem.value));
     }
-    let granule = match options.host_granule {
+    let mut granule = match options.host_granule {
         Some(HostGranule::One(g)) => Some(g),
         _ => None,
     };
+    let supported = mmu::features().stage1;
+    if let Some(g) = granule.filter(|g| !supported.contains(*g)) {
+        // The refusal `granule G` gives; the kernel boots with the first
+        // granule the CPU has instead.
+        let refusal = MmuError::Unsupported {
+            granule: g,
+            supported,
+        };
+        println!("host-granule={g}: {refusal}");
+        boot_failures.push(format!("host-granule={g}"));
+        granule = None;
+    }
     if let Err(e) = mmu::init(&info, granule) {
         log::error!("host MMU: {e}");
     }
     *BOOT_INFO.lock() = Some(info);
-    kernel_main()
+    kernel_main(boot_failures)
 }
 
-/// Runs the boot commands in batch mode, or the interactive shell.
-fn kernel_main() -> ! {
+/// Runs the boot commands in batch mode (which fails if `boot_failures`
+/// names anything), or the interactive shell.
+fn kernel_main(boot_failures: Vec<String>) -> ! {
     let commands = with_boot_info(|info| {
         let mut copy = alloc::string::String::new();
         if let Some(c) = cmdline::parse(info.bootargs()).0.commands {
@@ -114,17 +135,5 @@ fn kernel_main() -> ! {
     if commands.is_empty() {
         shell::run_interactive()
     }
-    let mut failures = 0u32;
-    for command in commands.split(';').map(str::trim).filter(|c| !c.is_empty()) {
-        println!("granule> {command}");
-        match shell::execute(command) {
-            shell::Outcome::Done => {}
-            shell::Outcome::Failed => failures += 1,
-            shell::Outcome::PowerOff => break,
-        }
-    }
-    if failures > 0 {
-        println!("batch: {failures} command(s) failed");
-    }
-    power::exit(u32::from(failures > 0))
+    shell::run_batch(&commands, boot_failures)
 }

@@ -263,3 +263,29 @@ impl Attributes {
         Ok(bits)
     }
 }
+
+/// The ARM ARM's names: `Non-shareable`, `Outer Shareable`, `Inner
+/// Shareable`; the reserved encoding by its bits.
+impl core::fmt::Display for Shareability {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Shareability::NonShareable => "Non-shareable",
+            Shareability::Reserved => "reserved (0b01)",
+            Shareability::Outer => "Outer Shareable",
+            Shareability::Inner => "Inner Shareable",
+        })
+    }
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::Shareability;
+    use alloc::string::ToString;
+
+    #[test]
+    fn shareability_names_are_the_arm_arms() {
+        assert_eq!(Shareability::NonShareable.to_string(), "Non-shareable");
+        assert_eq!(Shareability::Outer.to_string(), "Outer Shareable");
+        assert_eq!(Shareability::Inner.to_string(), "Inner Shareable");
+    }
+}

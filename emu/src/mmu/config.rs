@@ -21,6 +21,16 @@ pub enum Stage {
     Stage2,
 }
 
+/// `stage 1`, `stage 2`, as the ARM ARM writes them.
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Stage::Stage1 => "stage 1",
+            Stage::Stage2 => "stage 2",
+        })
+    }
+}
+
 /// Which of the two stage-1 VA ranges a table set covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum InputRange {

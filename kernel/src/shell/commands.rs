@@ -1,13 +1,18 @@
-//! The shell's commands. Each takes the words after its name and reports
-//! failure through its `Outcome`; nothing here may panic on user input.
+//! The shell's commands, and the running of a line (interactive or batch:
+//! the same rules). Each command takes the words after its name; argument
+//! errors come back as an [`ArgError`] that the shell prints with the
+//! command's usage, so every command refuses bad arguments alike. Nothing
+//! here may panic on user input.
 
-use super::line::{Event, LineEditor, MAX_LINE};
+use super::args::{self, is_keyword, ArgError};
+use super::line::{self, Event, LineEditor, LineError};
 use crate::arch::cpu;
 use crate::cpu_features::MmuFeatures;
 use crate::kernel::with_boot_info;
 use crate::memory::{frame, heap, mmu};
 use crate::{console, power, print, println, testing};
-use emu::granule::Granule;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// What running a command led to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,18 +25,21 @@ pub enum Outcome {
     PowerOff,
 }
 
+/// A command: its arguments in, an outcome or an argument error out.
+type Run = for<'a> fn(&[&'a str]) -> Result<Outcome, ArgError<'a>>;
+
 struct Command {
     name: &'static str,
     usage: &'static str,
     help: &'static str,
-    run: fn(&[&str]) -> Outcome,
+    run: Run,
 }
 
 const COMMANDS: &[Command] = &[
     Command {
         name: "help",
-        usage: "help",
-        help: "list the commands",
+        usage: "help [CMD]",
+        help: "list the commands, or show one command's usage",
         run: help,
     },
     Command {
@@ -48,7 +56,7 @@ const COMMANDS: &[Command] = &[
     },
     Command {
         name: "walk",
-        usage: "walk VA [el0|el1] [r|w|x] [test G]",
+        usage: "walk VA [el0|el1] [r|w|x] [test G [seed=N]]",
         help: "walk VA in the current tables (or a test set), with AT's PAR_EL1",
         run: super::walk::walk,
     },
@@ -60,8 +68,8 @@ const COMMANDS: &[Command] = &[
     },
     Command {
         name: "test",
-        usage: "test [FILTER]",
-        help: "run the on-target tests whose names contain FILTER",
+        usage: "test [--list] [FILTER] [seed=N]",
+        help: "run the on-target tests (FILTER: a path prefix or a name)",
         run: test,
     },
     Command {
@@ -72,13 +80,20 @@ const COMMANDS: &[Command] = &[
     },
 ];
 
-/// Runs one command line.
-pub fn execute(line: &str) -> Outcome {
-    let mut words = [""; 8];
+/// The most words a command line may have, its name included.
+const MAX_WORDS: usize = 8;
+
+fn find(name: &str) -> Option<&'static Command> {
+    COMMANDS.iter().find(|c| is_keyword(name, c.name))
+}
+
+/// Runs one command (no `;`).
+pub fn execute(command: &str) -> Outcome {
+    let mut words = [""; MAX_WORDS];
     let mut count = 0;
-    for word in line.split_whitespace() {
+    for word in command.split_whitespace() {
         if count == words.len() {
-            println!("too many words (at most {})", words.len());
+            println!("too many words (at most {MAX_WORDS})");
             return Outcome::Failed;
         }
         words[count] = word;
@@ -87,13 +102,77 @@ pub fn execute(line: &str) -> Outcome {
     let Some((&name, args)) = words[..count].split_first() else {
         return Outcome::Done;
     };
-    match COMMANDS.iter().find(|c| c.name == name) {
-        Some(command) => (command.run)(args),
-        None => {
-            println!("unknown command {name:?}: type `help` for the list");
+    let Some(command) = find(name) else {
+        println!("unknown command {name:?}: type `help` for the list");
+        return Outcome::Failed;
+    };
+    match (command.run)(args) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            println!("{}: {e}\nusage: {}", command.name, command.usage);
             Outcome::Failed
         }
     }
+}
+
+/// What a line's commands did.
+#[derive(Debug, Default)]
+pub struct LineOutcome {
+    /// The commands that failed, as written.
+    pub failed: Vec<String>,
+    /// `poweroff` ran (the commands after it did not).
+    pub power_off: bool,
+}
+
+/// Runs the `;`-separated commands of `line`, as typed or as given in
+/// batch mode; `show` prints each command before it runs.
+pub fn run_line(line: &str, show: bool) -> LineOutcome {
+    let mut outcome = LineOutcome::default();
+    for command in line::commands(line) {
+        let command = match command {
+            Ok(command) => command,
+            Err((command, e)) => {
+                if show {
+                    println!("granule> {}", line::ascii_only(command));
+                }
+                println!("{e}");
+                outcome.failed.push(String::from(command));
+                continue;
+            }
+        };
+        if show {
+            println!("granule> {command}");
+        }
+        match execute(command) {
+            Outcome::Done => {}
+            Outcome::Failed => outcome.failed.push(String::from(command)),
+            Outcome::PowerOff => {
+                outcome.power_off = true;
+                break;
+            }
+        }
+    }
+    outcome
+}
+
+/// Batch mode: runs `line`, names what failed (`failed` starts with what
+/// went wrong at boot), and powers off with a non-zero status if anything
+/// did.
+pub fn run_batch(line: &str, mut failed: Vec<String>) -> ! {
+    failed.extend(run_line(line, true).failed);
+    if !failed.is_empty() {
+        let mut names = String::new();
+        for (i, f) in failed.iter().enumerate() {
+            if i > 0 {
+                names.push_str(", ");
+            }
+            names.push('`');
+            names.push_str(&line::ascii_only(f));
+            names.push('`');
+        }
+        println!("batch: {} command(s) failed: {names}", failed.len());
+    }
+    power::exit(u32::from(!failed.is_empty()))
 }
 
 /// The interactive shell on the console; never returns (`poweroff` exits).
@@ -110,13 +189,16 @@ pub fn run_interactive() -> ! {
             match editor.feed(byte, &mut |s| print!("{s}")) {
                 Event::Pending => continue,
                 Event::Line => {
-                    if execute(editor.line()) == Outcome::PowerOff {
+                    if run_line(editor.line(), false).power_off {
                         power::exit(0);
                     }
                 }
                 Event::Cancelled => {}
-                Event::TooLong => println!("line too long (at most {MAX_LINE} characters)"),
-                Event::NonAscii => println!("non-ASCII input ignored: commands are ASCII"),
+                event => {
+                    if let Some(e) = LineError::from_event(event) {
+                        println!("{e}");
+                    }
+                }
             }
             editor.clear();
             break;
@@ -124,11 +206,25 @@ pub fn run_interactive() -> ! {
     }
 }
 
-fn help(_: &[&str]) -> Outcome {
-    for c in COMMANDS {
-        println!("  {:<22} {}", c.usage, c.help);
+fn help<'a>(args: &[&'a str]) -> Result<Outcome, ArgError<'a>> {
+    match args::at_most_one(args)? {
+        None => {
+            let width = COMMANDS.iter().map(|c| c.usage.len()).max().unwrap_or(0);
+            for c in COMMANDS {
+                println!("  {:<width$}  {}", c.usage, c.help);
+            }
+        }
+        Some(name) => {
+            let Some(c) = find(name) else {
+                return Err(ArgError::Bad {
+                    word: name,
+                    expected: "a command: type `help` for the list",
+                });
+            };
+            println!("usage: {}\n  {}", c.usage, c.help);
+        }
     }
-    Outcome::Done
+    Ok(Outcome::Done)
 }
 
 fn cpu_name(midr: u64) -> &'static str {
@@ -153,7 +249,8 @@ fn kib(bytes: usize) -> usize {
     bytes.div_ceil(1024)
 }
 
-fn info(_: &[&str]) -> Outcome {
+fn info<'a>(args: &[&'a str]) -> Result<Outcome, ArgError<'a>> {
+    args::none(args)?;
     let features = MmuFeatures::from_id_aa64mmfr0(cpu::id_aa64mmfr0());
     let midr = cpu::midr();
     with_boot_info(|i| {
@@ -213,61 +310,51 @@ fn info(_: &[&str]) -> Outcome {
     }
     let up = cpu::uptime_micros();
     println!("uptime       {}.{:06} s", up / 1_000_000, up % 1_000_000);
-    Outcome::Done
+    Ok(Outcome::Done)
 }
 
-fn granule(args: &[&str]) -> Outcome {
-    match args {
-        [] => {
-            match mmu::current() {
-                Some(state) => println!("host granule {state}"),
-                None => println!("the MMU is off"),
-            }
+fn granule<'a>(args: &[&'a str]) -> Result<Outcome, ArgError<'a>> {
+    let Some(name) = args::at_most_one(args)? else {
+        match mmu::current() {
+            Some(state) => println!("host granule {state}"),
+            None => println!("the MMU is off"),
+        }
+        return Ok(Outcome::Done);
+    };
+    let granule = args::granule(name)?;
+    Ok(match mmu::switch_granule(granule) {
+        Ok(report) => {
+            println!("{report}");
             Outcome::Done
         }
-        [name] => {
-            let Ok(granule) = name.parse::<Granule>() else {
-                println!("granule: {name:?} is not a granule: use 4k, 16k or 64k");
-                return Outcome::Failed;
-            };
-            match mmu::switch_granule(granule) {
-                Ok(report) => {
-                    println!("{report}");
-                    Outcome::Done
-                }
-                Err(e) => {
-                    println!("granule: {e}");
-                    Outcome::Failed
-                }
-            }
-        }
-        _ => {
-            println!("usage: granule [4k|16k|64k]");
+        Err(e) => {
+            println!("granule: {e}");
             Outcome::Failed
         }
-    }
+    })
 }
 
-fn test(args: &[&str]) -> Outcome {
-    let filter = match args {
-        [] => "",
-        [filter] => filter,
-        _ => {
-            println!("usage: test [FILTER]");
-            return Outcome::Failed;
+fn test<'a>(args: &[&'a str]) -> Result<Outcome, ArgError<'a>> {
+    let parsed = args::test(args)?;
+    let filter = parsed.filter.unwrap_or("");
+    if parsed.list {
+        if parsed.seed.is_some() {
+            return Err(ArgError::Conflict("--list", "seed="));
         }
-    };
-    let summary = testing::run(filter);
-    if summary.failed > 0 || summary.passed == 0 {
-        if summary.passed + summary.failed == 0 {
-            println!("no test matches {filter:?}");
-        }
+        return Ok(match testing::list(filter) {
+            0 => Outcome::Failed,
+            _ => Outcome::Done,
+        });
+    }
+    let summary = testing::run(filter, parsed.seed);
+    Ok(if summary.failed > 0 || summary.ran() == 0 {
         Outcome::Failed
     } else {
         Outcome::Done
-    }
+    })
 }
 
-fn poweroff(_: &[&str]) -> Outcome {
-    Outcome::PowerOff
+fn poweroff<'a>(args: &[&'a str]) -> Result<Outcome, ArgError<'a>> {
+    args::none(args)?;
+    Ok(Outcome::PowerOff)
 }

@@ -1,5 +1,6 @@
-//! The serial shell: a line editor and the commands.
+//! The serial shell: a line editor, the argument rules and the commands.
 
+pub mod args;
 #[cfg(target_os = "none")]
 mod commands;
 pub mod line;
@@ -9,4 +10,4 @@ mod tlb;
 mod walk;
 
 #[cfg(target_os = "none")]
-pub use commands::{execute, run_interactive, Outcome};
+pub use commands::{execute, run_batch, run_interactive, Outcome};

@@ -4,6 +4,7 @@
 //! generic timer. Until the guest CPU exists this is what exercises the
 //! emulator's memory system on the board itself.
 
+use super::args::{self, is_keyword, ArgError};
 use super::Outcome;
 use crate::arch::cpu;
 use crate::println;
@@ -15,6 +16,7 @@ use emu::mmu::fault::Fault;
 use emu::mmu::regime::{tcr, Stage1Regs};
 use emu::mmu::{AccessPermissions, PageTable, Stage1Attributes, TableConfig};
 use emu::pagesize::PageSize;
+use emu::timing::{Clock, Measurement};
 use emu::tlb::{AsidMatch, LevelScope, MemoryFault, MmuIdx, RuntimePageSize, Stage1Walker, TlbSet};
 
 /// The guest machine: RAM and a PL011 where QEMU's `virt` has them.
@@ -92,6 +94,14 @@ fn build_guest(page: PageSize) -> Result<(PhysMemoryMap, Stage1Regs), alloc::str
     Ok((map, regs))
 }
 
+/// A measurement's time per operation, in ns with two decimals.
+fn nanos(m: &Measurement) -> alloc::string::String {
+    // ticks/op * 10^6, as "microseconds", is picoseconds per op.
+    let ps = cpu::ticks_to_micros(m.per_op_scaled(1_000_000));
+    let bound = if m.resolved { "" } else { "< " };
+    alloc::format!("{bound}{}.{:02} ns", ps / 1000, ps % 1000 / 10)
+}
+
 /// Nanoseconds per operation over `count` operations since `start`.
 fn ns_per(start: u64, count: u64) -> u64 {
     cpu::ticks_to_micros((cpu::counter() - start) * 1000) / count.max(1)
@@ -157,10 +167,27 @@ fn run_one(page: PageSize) -> Result<(), alloc::string::String> {
     }
 
     // Invalidate the block by an address in a small page never touched
-    // since, then a full flush.
-    let start = cpu::counter();
-    tlbs.tlbi_va_e1(BLOCK_VA + 0x1f_f000, AsidMatch::Any, LevelScope::AllLevels);
-    let invalidate = ns_per(start, 1);
+    // since, refilling it in between, until the time measured is large
+    // against the timer's resolution; then a full flush.
+    let mut clock = Clock::new(cpu::counter);
+    let mut refill_fault = None;
+    let invalidate = clock.measure(
+        &mut (&mut map, &mut tlbs, &mut walker),
+        100_000,
+        |(map, tlbs, walker)| {
+            if let Err(e) = load(map, tlbs, walker, BLOCK_VA) {
+                refill_fault.get_or_insert(e);
+            }
+        },
+        |(_, tlbs, _)| {
+            tlbs.tlbi_va_e1(BLOCK_VA + 0x1f_f000, AsidMatch::Any, LevelScope::AllLevels);
+            1
+        },
+    );
+    if let Some(e) = refill_fault {
+        return Err(fault(e));
+    }
+    let invalidate = nanos(&invalidate);
     let reload = load(&mut map, &mut tlbs, &mut walker, BLOCK_VA).map_err(fault)?;
     tlbs.tlbi_vmalle1();
 
@@ -168,7 +195,7 @@ fn run_one(page: PageSize) -> Result<(), alloc::string::String> {
     println!("  EL1: {}", tlbs.tlb(MmuIdx::El1).stats());
     println!("  walks {}", walker.walks);
     println!(
-        "  sequential 8-byte loads over a 2 MiB block: {sequential} ns each; one load per 4K guest page: {strided} ns each; TLBI VA on the block: {invalidate} ns"
+        "  sequential 8-byte loads over a 2 MiB block: {sequential} ns each; one load per 4K guest page: {strided} ns each; TLBI VA on the block: {invalidate}"
     );
     if reload != MARKER {
         return Err(alloc::format!(
@@ -179,23 +206,21 @@ fn run_one(page: PageSize) -> Result<(), alloc::string::String> {
 }
 
 /// The shell command.
-pub fn tlb(args: &[&str]) -> Outcome {
-    let sizes: &[PageSize] = match args {
-        [] => &[PageSize::K4],
-        ["all"] => &[PageSize::K1, PageSize::K4, PageSize::K16, PageSize::K64],
-        [one] => match one.parse::<PageSize>() {
-            Ok(p) => return run(&[p]),
+pub fn tlb<'a>(args: &[&'a str]) -> Result<Outcome, ArgError<'a>> {
+    let sizes: &[PageSize] = match args::at_most_one(args)? {
+        None => &[PageSize::K4],
+        Some(word) if is_keyword(word, "all") => &PageSize::ALL,
+        Some(word) => match word.to_ascii_lowercase().parse::<PageSize>() {
+            Ok(p) => return Ok(run(&[p])),
             Err(_) => {
-                println!("tlb: {one:?} is not a page size: use 1k, 4k, 16k, 64k or all");
-                return Outcome::Failed;
+                return Err(ArgError::Bad {
+                    word,
+                    expected: "a page size: use 1k, 4k, 16k, 64k or all",
+                })
             }
         },
-        _ => {
-            println!("usage: tlb [1k|4k|16k|64k|all]");
-            return Outcome::Failed;
-        }
     };
-    run(sizes)
+    Ok(run(sizes))
 }
 
 fn run(sizes: &[PageSize]) -> Outcome {

@@ -1,6 +1,8 @@
-//! `walk VA [el0|el1] [r|w|x] [test 4k|16k|64k]`: a translation step by
-//! step, from `emu`'s walker, with the hardware's `AT` answer beside it.
+//! `walk VA [el0|el1] [r|w|x] [test G [seed=N]]`: a translation step by
+//! step, from `emu`'s walker, with the hardware's `AT` answer beside it and
+//! a verdict.
 
+use super::args::{self, ArgError};
 use super::Outcome;
 use crate::arch::mmu::{self as regs, At};
 use crate::memory::mmu::{self as host_mmu, ProbedMemory};
@@ -8,109 +10,63 @@ use crate::par::Par;
 use crate::println;
 use crate::testing::differential;
 use emu::addr::VirtAddr;
-use emu::granule::Granule;
 use emu::mmu::fault::{Access, AccessKind, El};
 use emu::mmu::par;
 use emu::mmu::regime::Stage1Regs;
 use emu::mmu::stage1::trace_stage1;
 use emu::mmu::WalkMemory;
 
-/// The seed of the test table set `walk ... test G` shows.
+/// The seed of the test table set `walk ... test G` shows without `seed=`.
 const TEST_SET_SEED: u64 = 0x9a1c_0001;
 
-const USAGE: &str = "usage: walk VA [el0|el1] [r|w|x] [test 4k|16k|64k]";
-
-/// Parses a number in hex (0x...) or decimal.
-fn parse_address(text: &str) -> Option<u64> {
-    let clean: alloc::string::String = text.chars().filter(|&c| c != '_').collect();
-    match clean
-        .strip_prefix("0x")
-        .or_else(|| clean.strip_prefix("0X"))
-    {
-        Some(hex) => u64::from_str_radix(hex, 16).ok(),
-        None => clean.parse().ok(),
-    }
-}
-
 /// The shell command.
-pub fn walk(args: &[&str]) -> Outcome {
-    let Some((first, rest)) = args.split_first() else {
-        println!("{USAGE}");
-        return Outcome::Failed;
+pub fn walk<'a>(words: &[&'a str]) -> Result<Outcome, ArgError<'a>> {
+    let a = args::walk(words)?;
+    let access = Access::new(a.el, a.kind);
+    let Some(granule) = a.test else {
+        if !regs::mmu_enabled() {
+            println!("walk: the MMU is off");
+            return Ok(Outcome::Failed);
+        }
+        return Ok(show(
+            a.va,
+            access,
+            &host_mmu::current_stage1_regs(),
+            &ProbedMemory,
+        ));
     };
-    let Some(va) = parse_address(first) else {
-        println!("walk: {first:?} is not an address (use hex 0x... or decimal)");
-        return Outcome::Failed;
-    };
-    let (mut el, mut kind, mut test) = (El::El1, AccessKind::Read, None);
-    let mut words = rest.iter();
-    while let Some(&word) = words.next() {
-        match word {
-            "el0" => el = El::El0,
-            "el1" => el = El::El1,
-            "r" => kind = AccessKind::Read,
-            "w" => kind = AccessKind::Write,
-            "x" => kind = AccessKind::Execute,
-            "test" => match words.next().map(|g| g.parse::<Granule>()) {
-                Some(Ok(g)) => test = Some(g),
-                _ => {
-                    println!("walk: `test` needs a granule: 4k, 16k or 64k");
-                    return Outcome::Failed;
-                }
-            },
-            other => {
-                println!("walk: unexpected {other:?}\n{USAGE}");
-                return Outcome::Failed;
-            }
-        }
+    if !host_mmu::features().stage1.contains(granule) {
+        println!("walk: the CPU has no {granule} granule");
+        return Ok(Outcome::Failed);
     }
-    let access = Access::new(el, kind);
-    match test {
-        None => {
-            if !regs::mmu_enabled() {
-                println!("walk: the MMU is off");
-                return Outcome::Failed;
-            }
-            show(va, access, &host_mmu::current_stage1_regs(), &ProbedMemory);
-            Outcome::Done
+    let seed = a.seed.unwrap_or(TEST_SET_SEED);
+    let result = differential::with_test_tables(granule, seed, |tables, walker_regs| {
+        println!(
+            "test table set: {granule}, TTBR1 range from {:#x} (seed {seed:#x}); mapped:",
+            tables.base()
+        );
+        for (start, len, pa) in tables.mapped() {
+            println!("  {start:#018x} +{len:#x} -> {pa:#x}");
         }
-        Some(granule) => {
-            if !host_mmu::features().stage1.contains(granule) {
-                println!("walk: the CPU has no {granule} granule");
-                return Outcome::Failed;
-            }
-            let result = differential::with_test_tables(
-                granule,
-                TEST_SET_SEED,
-                |tables, walker_regs| {
-                    println!(
-                    "test table set: {granule}, TTBR1 range from {:#x} (seed {TEST_SET_SEED:#x}); mapped:",
-                    tables.base()
-                );
-                    for (start, len, pa) in tables.mapped() {
-                        println!("  {start:#018x} +{len:#x} -> {pa:#x}");
-                    }
-                    show(va, access, walker_regs, tables.memory());
-                },
-            );
-            match result {
-                Ok(()) => Outcome::Done,
-                Err(e) => {
-                    println!("walk: building the test tables: {e}");
-                    Outcome::Failed
-                }
-            }
+        show(a.va, access, walker_regs, tables.memory())
+    });
+    Ok(match result {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            println!("walk: building the test tables: {e}");
+            Outcome::Failed
         }
-    }
+    })
 }
 
 /// Prints the walk of `va` for `access` through `walker_regs`, then what
-/// the hardware's AT instruction says.
-fn show(va: u64, access: Access, walker_regs: &Stage1Regs, memory: &impl WalkMemory) {
+/// the hardware's AT instruction says, then whether they agree: `Failed`
+/// when they do not.
+fn show(va: u64, access: Access, walker_regs: &Stage1Regs, memory: &impl WalkMemory) -> Outcome {
     let features = host_mmu::walker_features();
     let (result, trace) = trace_stage1(walker_regs, &features, VirtAddr(va), access, memory);
     println!(
-        "walk {va:#x} as {:?} {:?} (TCR_EL1 {:#x}, TTBR0 {:#x}, TTBR1 {:#x})",
+        "walk {va:#x}: {} {} (TCR_EL1 {:#x}, TTBR0_EL1 {:#x}, TTBR1_EL1 {:#x})",
         access.el, access.kind, walker_regs.tcr, walker_regs.ttbr0, walker_regs.ttbr1
     );
     for step in trace.steps() {
@@ -118,7 +74,7 @@ fn show(va: u64, access: Access, walker_regs: &Stage1Regs, memory: &impl WalkMem
     }
     match &result {
         Ok(t) => println!(
-            "walker:   PA {:#x}, mapping of 2^{} bytes at level {}, EL1 {}, EL0 {}, MAIR {:#04x}, SH {:?}{}",
+            "walker:   PA {:#x}, mapping of 2^{} bytes at level {}, EL1 {}, EL0 {}, MAIR {:#04x}, {}{}",
             t.output.0,
             t.size_log2,
             t.level,
@@ -128,13 +84,7 @@ fn show(va: u64, access: Access, walker_regs: &Stage1Regs, memory: &impl WalkMem
             t.attributes.shareability,
             if t.global { ", global" } else { ", not global" }
         ),
-        Err(fault) => println!(
-            "walker:   {:?} fault at level {}, {:?} (FSC {:#04x})",
-            fault.kind,
-            fault.level,
-            fault.stage,
-            fault.fsc()
-        ),
+        Err(fault) => println!("walker:   {fault}"),
     }
     let op = match (access.el, access.kind) {
         (El::El1, AccessKind::Write) => At::S1E1W,
@@ -143,19 +93,31 @@ fn show(va: u64, access: Access, walker_regs: &Stage1Regs, memory: &impl WalkMem
         (El::El0, _) => At::S1E0R,
     };
     let par = regs::at(op, va);
-    let note = if access.kind == AccessKind::Execute {
-        " (AT has no fetch form: this is the read)"
-    } else {
-        ""
-    };
-    println!("hardware: AT {op:?}{note}: {}", Par(par));
     if access.kind != AccessKind::Execute {
-        let verdict = if par::matches(par, &result) {
-            "agree"
-        } else {
-            "DISAGREE"
-        };
-        println!("walker and hardware {verdict}");
+        println!("hardware: AT {op:?}: {}", Par(par));
+        return verdict(par::matches(par, &result), "");
+    }
+    // AT has no fetch form: compare the walk for a read with AT's read, and
+    // say that the execute permission is the walker's alone.
+    let read = Access::new(access.el, AccessKind::Read);
+    let (as_read, _) = trace_stage1(walker_regs, &features, VirtAddr(va), read, memory);
+    println!(
+        "hardware: AT {op:?} (AT has no fetch form: this is the read): {}",
+        Par(par)
+    );
+    verdict(
+        par::matches(par, &as_read),
+        " on the read; execute permission is checked by the walker alone",
+    )
+}
+
+fn verdict(agree: bool, scope: &str) -> Outcome {
+    if agree {
+        println!("verdict:  walker and hardware agree{scope}");
+        Outcome::Done
+    } else {
+        println!("verdict:  walker and hardware DISAGREE{scope}");
+        Outcome::Failed
     }
 }
 

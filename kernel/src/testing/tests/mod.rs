@@ -1,0 +1,22 @@
+//! The on-target tests: what only the real MMU, CPU and board can check.
+//! Each module registers its tests; a test's name is its path below here.
+
+mod dtb;
+mod el2;
+mod exception;
+mod memory;
+mod mmu;
+mod walker;
+
+use super::Test;
+
+/// Every test, in the order they run.
+pub const ALL: &[&[Test]] = &[
+    mmu::TESTS,
+    memory::TESTS,
+    dtb::TESTS,
+    exception::TESTS,
+    el2::TESTS,
+    walker::stage1::TESTS,
+    walker::stage12::TESTS,
+];
