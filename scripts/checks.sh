@@ -1,7 +1,7 @@
 # Scripted checks of what a user meets first: run.sh's option checks, a
 # batch run and an interactive console dialogue (escape sequences, history,
 # `;`, argument rules, messages). Sourced by test.sh after the kernel is
-# built (it uses test.sh's `record` and $log_dir); three QEMU boots, a few
+# built (it uses test.sh's `record` and $log_dir); four QEMU boots, a few
 # seconds each. Run alone: `bash scripts/checks.sh`.
 
 checks_passed=0 checks_failed=0
@@ -71,17 +71,18 @@ check_batch() {
     local log=$log_dir/check-batch.log status
     local commands="granule 16k; help walk; poweroff now; help me; info x"
     commands+="; walk 0x40200000 r w; walk 0x40200000 el0 el1; walk 0x40200000 EL0 W"
-    commands+="; walk 0x40200000 X; test --list; test walker::stage1 seed=3"
+    commands+="; walk 0x40200000 el0 w; walk 0x40200000 X; test --list; test walker::stage1"
+    commands+="; test walker::stage1::vs_at_64k seed=3"
     commands+="; test mmu::switch_16k; test nothing; gran"$'\xc3\xbc'"le; tlb 16K"
     timeout 120 scripts/run.sh --cpu cortex-a72 --host-granule 16k --timeout 100 \
         --batch "$commands" >"$log" 2>&1
     status=$?
     local refusal
     refusal=$(grep -a '^granule: ' "$log" | head -n 1 | sed 's/^granule: //')
-    pass_if "batch: a refused host granule fails the run" test "$status" -ne 0
+    pass_if "batch: failures give a non-zero status" test "$status" -ne 0
     pass_if "batch: --host-granule refused with granule's message" \
         has "$log" "host-granule=16k: ${refusal:-<no refusal from granule 16k>}"
-    pass_if "batch: help CMD" has "$log" "usage: walk VA [el0|el1] [r|w|x]"
+    pass_if "batch: help CMD" has "$log" "  walk VA in the current tables"
     pass_if "batch: poweroff now refused" has "$log" 'poweroff: unexpected argument "now"'
     pass_if "batch: help me refused" has "$log" 'help: "me" is not a command'
     pass_if "batch: info x refused" has "$log" 'info: unexpected argument "x"'
@@ -95,6 +96,8 @@ check_batch() {
     pass_if "batch: test --list" grep -aqE '^walker::stage12::vs_at_4k.?$' "$log"
     pass_if "batch: the filter is a path prefix" lacks "$log" "test walker::stage12"
     pass_if "batch: seed=N replays" has "$log" "  seed 0x3"
+    pass_if "batch: an exact name runs one test" \
+        grep -aqzP 'seed 0x3[^\n]*\n[^\n]*\ntest walker::stage1::vs_at_64k \.\.\. ok[^\n]*\n1 passed' "$log"
     pass_if "batch: a refused switch is skipped with its reason" \
         has "$log" "test mmu::switch_16k ... skipped: refused as it must be: the CPU does not support the 16k granule"
     pass_if "batch: no match before the summary" \
@@ -104,6 +107,17 @@ check_batch() {
     pass_if "batch: the closing line names the failures" has "$log" \
         'batch: 9 command(s) failed: `host-granule=16k`, `granule 16k`, `poweroff now`, `help me`, `info x`, `walk 0x40200000 r w`, `walk 0x40200000 el0 el1`, `test nothing`, `gran?le`'
     [ "$checks_failed" = 0 ] || echo "  (log: $log)"
+}
+
+# The boot option alone: a refused --host-granule fails an otherwise good
+# batch run, and the closing line says so.
+check_boot_refusal() {
+    local log=$log_dir/check-boot-refusal.log status
+    timeout 60 scripts/run.sh --cpu cortex-a72 --host-granule 16k --timeout 50 \
+        --batch "info" >"$log" 2>&1
+    status=$?
+    pass_if "boot: a refused host granule fails the run" test "$status" -ne 0
+    pass_if "boot: the closing line names it" has "$log" 'batch: 1 command(s) failed: `host-granule=16k`'
 }
 
 # Types at the interactive shell through QEMU's stdin, waiting for the
@@ -150,6 +164,7 @@ run_checks() {
     echo "== scripted checks: run.sh options, a batch run, a console dialogue =="
     checks_passed=0 checks_failed=0
     check_run_options
+    check_boot_refusal
     check_batch
     check_console
     echo "$checks_passed checks passed, $checks_failed failed"
