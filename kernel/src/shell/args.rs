@@ -126,14 +126,19 @@ impl<'a, T: Copy> Choice<'a, T> {
 
     /// Takes `word` if it is one of `options`; `Ok(false)` if it is not.
     fn offer(&mut self, word: &'a str, options: &[(&str, T)]) -> Result<bool, ArgError<'a>> {
-        let Some(&(_, value)) = options.iter().find(|(k, _)| is_keyword(word, k)) else {
-            return Ok(false);
-        };
+        match options.iter().find(|(k, _)| is_keyword(word, k)) {
+            Some(&(_, value)) => self.set(word, value).map(|()| true),
+            None => Ok(false),
+        }
+    }
+
+    /// Records that `word` chose `value`: a conflict if a word did before.
+    fn set(&mut self, word: &'a str, value: T) -> Result<(), ArgError<'a>> {
         if let Some((previous, _)) = self.chosen {
             return Err(ArgError::Conflict(previous, word));
         }
         self.chosen = Some((word, value));
-        Ok(true)
+        Ok(())
     }
 
     fn value(&self) -> Option<T> {
@@ -188,13 +193,11 @@ pub fn walk<'a>(args: &[&'a str]) -> Result<WalkArgs, ArgError<'a>> {
                 after: word,
                 expected: "a granule (4k, 16k or 64k)",
             })?;
-            let g = granule(g)?;
-            test.offer(word, &[(word, g)])?;
+            test.set(word, granule(g)?)?;
             continue;
         }
         if let Some(value) = seed(word) {
-            let value = value?;
-            seed_word.offer(word, &[(word, value)])?;
+            seed_word.set(word, value?)?;
             continue;
         }
         return Err(ArgError::Unexpected(word));
@@ -227,25 +230,26 @@ pub struct TestArgs<'a> {
 
 /// Parses `test [--list] [FILTER] [seed=N]`.
 pub fn test<'a>(args: &[&'a str]) -> Result<TestArgs<'a>, ArgError<'a>> {
-    let mut parsed = TestArgs::default();
     let mut list: Choice<'a, ()> = Choice::new();
-    let mut filter: Choice<'a, ()> = Choice::new();
+    let mut filter: Choice<'a, &'a str> = Choice::new();
     let mut seed_word: Choice<'a, u64> = Choice::new();
     for &word in args {
         if list.offer(word, &[("--list", ())])? {
-            parsed.list = true;
-        } else if let Some(value) = seed(word) {
-            let value = value?;
-            seed_word.offer(word, &[(word, value)])?;
-            parsed.seed = Some(value);
+            continue;
+        }
+        if let Some(value) = seed(word) {
+            seed_word.set(word, value?)?;
         } else if word.starts_with('-') || filter.chosen.is_some() {
             return Err(ArgError::Unexpected(word));
         } else {
-            filter.chosen = Some((word, ()));
-            parsed.filter = Some(word);
+            filter.set(word, word)?;
         }
     }
-    Ok(parsed)
+    Ok(TestArgs {
+        list: list.value().is_some(),
+        filter: filter.value(),
+        seed: seed_word.value(),
+    })
 }
 
 /// Whether the test `name` runs for `filter`: the filter is the whole name

@@ -97,9 +97,11 @@ fn build_guest(page: PageSize) -> Result<(PhysMemoryMap, Stage1Regs), alloc::str
 /// A measurement's time per operation, in ns with two decimals.
 fn nanos(m: &Measurement) -> alloc::string::String {
     // ticks/op * 10^6, as "microseconds", is picoseconds per op.
+    if !m.resolved {
+        return alloc::string::String::from("below the timer's resolution");
+    }
     let ps = cpu::ticks_to_micros(m.per_op_scaled(1_000_000));
-    let bound = if m.resolved { "" } else { "< " };
-    alloc::format!("{bound}{}.{:02} ns", ps / 1000, ps % 1000 / 10)
+    alloc::format!("{}.{:02} ns", ps / 1000, ps % 1000 / 10)
 }
 
 /// Nanoseconds per operation over `count` operations since `start`.
