@@ -16,15 +16,12 @@ use emu::arch::par::Par;
 use emu::granule::Granule;
 use emu::mmu::fault::{Access, AccessKind, El, Fault};
 use emu::mmu::regime::{Features, Stage1Regs, Stage2Regs};
-use emu::mmu::stage1::{trace_stage1, translate_stage1};
-use emu::mmu::stage2::{
-    trace_two_stage, translate_stage1_under_stage2, translate_stage2, translate_two_stage,
-};
 use emu::mmu::translation::Translation;
 use emu::mmu::{
     AccessPermissions, MapError, PageTable, Shareability, Stage1Attributes, Stage2Access,
     Stage2Attributes, TableConfig,
 };
+use emu::mmu::{Walk, Walker};
 
 /// Table sets per configuration.
 pub const TABLE_SETS: usize = 8;
@@ -458,7 +455,9 @@ fn build_stage2(
             let (start, len, _) = s1.mapped[rng.below(s1.mapped_count as u64) as usize];
             let access = Access::new(El::El1, AccessKind::Read);
             let va = VirtAddr(s1.base() + start + rng.below(len));
-            let (_, trace) = trace_stage1(s1_regs, features, va, access, &s1.mem);
+            let (_, trace) = Walker::new(*features, &s1.mem)
+                .with_stage1(*s1_regs)
+                .trace(Walk::Stage1(va), access);
             let below_root: alloc::vec::Vec<_> = trace.steps().skip(1).collect();
             if let Some(step) = below_root.get(rng.below(below_root.len().max(1) as u64) as usize) {
                 let page = step.table & !granule.offset_mask();
@@ -565,17 +564,19 @@ fn compare_set(
                 el2::at_s12(op, va, s2.vttbr, s2.vtcr)
             }
         };
-        let walker = match stage2 {
-            None => translate_stage1(walker_regs, features, VirtAddr(va), access, &tables.mem),
-            Some(s2) => translate_two_stage(
-                walker_regs,
-                &s2.regs(),
-                features,
-                VirtAddr(va),
-                access,
-                &tables.mem,
+        let (model, walk) = match stage2 {
+            None => (
+                Walker::new(*features, &tables.mem).with_stage1(*walker_regs),
+                Walk::Stage1(VirtAddr(va)),
+            ),
+            Some(s2) => (
+                Walker::new(*features, &tables.mem)
+                    .with_stage1(*walker_regs)
+                    .with_stage2(s2.regs()),
+                Walk::TwoStage(VirtAddr(va)),
             ),
         };
+        let walker = model.translate(walk, access);
         stats.compared += 1;
         match &walker {
             Ok(_) => stats.translated += 1,
@@ -611,17 +612,7 @@ fn compare_set(
                 }
             }
             stats.mismatches += 1;
-            let (_, trace) = match stage2 {
-                None => trace_stage1(walker_regs, features, VirtAddr(va), access, &tables.mem),
-                Some(s2) => trace_two_stage(
-                    walker_regs,
-                    &s2.regs(),
-                    features,
-                    VirtAddr(va),
-                    access,
-                    &tables.mem,
-                ),
-            };
+            let (_, trace) = model.trace(walk, access);
             println!("  MISMATCH at {va:#x} for {op:?}:");
             println!("    hardware {}", Par(hardware));
             println!("    walker   {walker:?}");
@@ -665,14 +656,10 @@ fn known_deviation(
     match walker {
         Err(fault) if fault.s1ptw => {
             // The level of the stage 1 lookup whose table read faulted.
-            let (_, trace) = trace_two_stage(
-                ctx.walker_regs,
-                &ctx.s2.regs(),
-                ctx.features,
-                VirtAddr(ctx.va),
-                ctx.access,
-                &ctx.tables.mem,
-            );
+            let (_, trace) = Walker::new(*ctx.features, &ctx.tables.mem)
+                .with_stage1(*ctx.walker_regs)
+                .with_stage2(ctx.s2.regs())
+                .trace(Walk::TwoStage(VirtAddr(ctx.va)), ctx.access);
             let s1_level = trace
                 .steps()
                 .filter(|s| s.stage == emu::mmu::Stage::Stage1)
@@ -694,23 +681,15 @@ fn known_deviation(
                 .then_some(KnownDeviation::S1ptwLevel)
         }
         Ok(t) if !hardware.faulted() => {
-            let s1 = translate_stage1_under_stage2(
-                ctx.walker_regs,
-                &ctx.s2.regs(),
-                ctx.features,
-                VirtAddr(ctx.va),
-                ctx.access,
-                &ctx.tables.mem,
-            )
-            .ok()?;
-            let s2 = translate_stage2(
-                &ctx.s2.regs(),
-                ctx.features,
-                IntermPhysAddr(s1.output.0),
-                ctx.access,
-                &ctx.tables.mem,
-            )
-            .ok()?;
+            let s1 = Walker::new(*ctx.features, &ctx.tables.mem)
+                .with_stage1(*ctx.walker_regs)
+                .with_stage2(ctx.s2.regs())
+                .translate(Walk::Stage1UnderStage2(VirtAddr(ctx.va)), ctx.access)
+                .ok()?;
+            let s2 = Walker::new(*ctx.features, &ctx.tables.mem)
+                .with_stage2(ctx.s2.regs())
+                .translate(Walk::Stage2(IntermPhysAddr(s1.output.0)), ctx.access)
+                .ok()?;
             let (a1, a2) = (s1.attributes, s2.attributes);
             if !(a1.is_device() || a2.is_device()) {
                 return None;
