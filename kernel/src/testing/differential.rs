@@ -18,8 +18,8 @@ use emu::mmu::fault::{Access, AccessKind, El, Fault};
 use emu::mmu::regime::{Features, Stage1Regs, Stage2Regs};
 use emu::mmu::translation::Translation;
 use emu::mmu::{
-    AccessPermissions, MapError, PageTable, Shareability, Stage1Attributes, Stage2Access,
-    Stage2Attributes, TableConfig,
+    AccessPermissions, MapError, Shareability, Stage1Attributes, Stage2Access, Stage2Attributes,
+    TableConfig, TableSet,
 };
 use emu::mmu::{Walk, Walker};
 
@@ -121,8 +121,8 @@ fn random_attributes(rng: &mut Rng) -> Stage1Attributes {
 
 /// One random table set in the TTBR1 range.
 pub struct TestTables {
-    table: PageTable,
-    mem: FrameTables,
+    /// The tables; dropping them frees them.
+    table: TableSet<FrameTables>,
     /// Input size (64 - T1SZ).
     input_bits: u32,
     /// Mapped ranges (VA offset from the range base, length, output
@@ -146,7 +146,7 @@ impl TestTables {
 
     /// The memory the tables live in, for a walker.
     pub fn memory(&self) -> &FrameTables {
-        &self.mem
+        self.table.memory()
     }
 }
 
@@ -178,8 +178,7 @@ fn with_installed<T>(
     // SAFETY: restores the kernel's own TCR (TTBR1 walks off) before the
     // test tables are freed.
     unsafe { regs::set_ttbr1(0, kernel_tcr) };
-    let TestTables { table, mut mem, .. } = tables;
-    table.destroy(&mut mem);
+    drop(tables);
     result
 }
 
@@ -197,11 +196,9 @@ fn build_tables(
     let input_bits = min_bits + rng.below(u64::from(48 - min_bits + 1)) as u32;
     let config = TableConfig::stage1_upper(granule, input_bits, 48)
         .map_err(|e| format!("config {granule} {input_bits} bits: {e}"))?;
-    let mut mem = FrameTables::default();
-    let table = PageTable::new(config, &mut mem).map_err(|e| format!("{e}"))?;
+    let table = TableSet::new(config, FrameTables::default()).map_err(|e| format!("{e}"))?;
     let mut tables = TestTables {
         table,
-        mem,
         input_bits,
         mapped: [(0, 0, 0); 24],
         mapped_count: 0,
@@ -230,10 +227,7 @@ fn build_tables(
         let pa = pa.min((1u64 << 48) - len);
         let attrs = random_attributes(rng);
         let base = tables.base();
-        match tables
-            .table
-            .map(&mut tables.mem, base + va, PhysAddr(pa), len, attrs)
-        {
+        match tables.table.map(base + va, PhysAddr(pa), len, attrs) {
             Ok(()) => {
                 tables.mapped[tables.mapped_count] = (va, len, pa);
                 tables.mapped_count += 1;
@@ -253,9 +247,9 @@ fn build_tables(
         let at = tables.base() + va + offset;
         let attrs = random_attributes(rng);
         let result = if rng.one_in(2) {
-            tables.table.unmap(&mut tables.mem, at, piece)
+            tables.table.unmap(at, piece)
         } else {
-            tables.table.protect(&mut tables.mem, at, piece, attrs)
+            tables.table.protect(at, piece, attrs)
         };
         result.map_err(|e| format!("edit {at:#x}+{piece:#x}: {e}"))?;
     }
@@ -404,7 +398,7 @@ fn build_stage2(
     s1: &TestTables,
     s1_regs: &Stage1Regs,
     features: &Features,
-) -> Result<(PageTable, FrameTables, Stage2Setup), String> {
+) -> Result<(TableSet<FrameTables>, Stage2Setup), String> {
     let ram = crate::kernel::with_boot_info(|i| i.ram).ok_or("no boot info")?;
     let ram_top = ram.as_slice().iter().map(|r| r.end).max().unwrap_or(0);
     let min_ipa = (64 - (ram_top.max(1) - 1).leading_zeros()).max(32);
@@ -433,65 +427,52 @@ fn build_stage2(
         .ok_or_else(|| format!("no stage 2 configuration for {granule} fits this CPU"))?;
     let config = TableConfig::stage2(granule, ipa_bits, level, 48)
         .map_err(|e| format!("stage 2 config {granule} {ipa_bits} bits level {level}: {e}"))?;
-    let mut mem = FrameTables::default();
-    let mut table = PageTable::new(config, &mut mem).map_err(|e| format!("{e}"))?;
-    let result = (|| {
-        for r in ram.as_slice() {
-            let start = r.start.next_multiple_of(granule.size());
-            let end = r.end & !granule.offset_mask();
-            if start < end {
-                table.map(
-                    &mut mem,
+    let mut table = TableSet::new(config, FrameTables::default()).map_err(|e| format!("{e}"))?;
+    let fail = |e: MapError| format!("building stage 2: {e}");
+    for r in ram.as_slice() {
+        let start = r.start.next_multiple_of(granule.size());
+        let end = r.end & !granule.offset_mask();
+        if start < end {
+            table
+                .map(
                     start,
                     PhysAddr(start),
                     end - start,
                     Stage2Attributes::normal_ram(),
-                )?;
+                )
+                .map_err(fail)?;
+        }
+    }
+    // In half the sets, take one page of the stage 1 tables (below the
+    // root, so that most walks still work) away from the walk.
+    if s1.mapped_count > 0 && rng.one_in(2) {
+        let (start, len, _) = s1.mapped[rng.below(s1.mapped_count as u64) as usize];
+        let access = Access::new(El::El1, AccessKind::Read);
+        let va = VirtAddr(s1.base() + start + rng.below(len));
+        let (_, trace) = Walker::new(*features, s1.memory())
+            .with_stage1(*s1_regs)
+            .trace(Walk::Stage1(va), access);
+        let below_root: alloc::vec::Vec<_> = trace.steps().skip(1).collect();
+        if let Some(step) = below_root.get(rng.below(below_root.len().max(1) as u64) as usize) {
+            let page = step.table & !granule.offset_mask();
+            if rng.one_in(2) {
+                table.unmap(page, granule.size()).map_err(fail)?;
+            } else {
+                let mut attrs = Stage2Attributes::normal_ram();
+                attrs.access = [Stage2Access::None, Stage2Access::WriteOnly][rng.below(2) as usize];
+                table.protect(page, granule.size(), attrs).map_err(fail)?;
             }
         }
-        // In half the sets, take one page of the stage 1 tables (below the
-        // root, so that most walks still work) away from the walk.
-        if s1.mapped_count > 0 && rng.one_in(2) {
-            let (start, len, _) = s1.mapped[rng.below(s1.mapped_count as u64) as usize];
-            let access = Access::new(El::El1, AccessKind::Read);
-            let va = VirtAddr(s1.base() + start + rng.below(len));
-            let (_, trace) = Walker::new(*features, &s1.mem)
-                .with_stage1(*s1_regs)
-                .trace(Walk::Stage1(va), access);
-            let below_root: alloc::vec::Vec<_> = trace.steps().skip(1).collect();
-            if let Some(step) = below_root.get(rng.below(below_root.len().max(1) as u64) as usize) {
-                let page = step.table & !granule.offset_mask();
-                if rng.one_in(2) {
-                    table.unmap(&mut mem, page, granule.size())?;
-                } else {
-                    let mut attrs = Stage2Attributes::normal_ram();
-                    attrs.access =
-                        [Stage2Access::None, Stage2Access::WriteOnly][rng.below(2) as usize];
-                    table.protect(&mut mem, page, granule.size(), attrs)?;
-                }
-            }
+    }
+    for &(_, len, pa) in &s1.mapped[..s1.mapped_count] {
+        if rng.one_in(8) || pa.checked_add(len).is_none_or(|end| end > 1 << ipa_bits) {
+            continue;
         }
-        for &(_, len, pa) in &s1.mapped[..s1.mapped_count] {
-            if rng.one_in(8) || pa.checked_add(len).is_none_or(|end| end > 1 << ipa_bits) {
-                continue;
-            }
-            let target = (rng.below((1 << 40) / len) * len).min((1 << 48) - len);
-            match table.map(
-                &mut mem,
-                pa,
-                PhysAddr(target),
-                len,
-                random_stage2_attributes(rng),
-            ) {
-                Ok(()) | Err(MapError::AlreadyMapped { .. }) => {}
-                Err(e) => return Err(e),
-            }
+        let target = (rng.below((1 << 40) / len) * len).min((1 << 48) - len);
+        match table.map(pa, PhysAddr(target), len, random_stage2_attributes(rng)) {
+            Ok(()) | Err(MapError::AlreadyMapped { .. }) => {}
+            Err(e) => return Err(fail(e)),
         }
-        Ok(())
-    })();
-    if let Err(e) = result {
-        table.destroy(&mut mem);
-        return Err(format!("building stage 2: {e}"));
     }
     let vtcr = (config.vtcr_el2_bits() & !(0b111 << VTCR_PS_SHIFT))
         | (ps << VTCR_PS_SHIFT)
@@ -501,7 +482,7 @@ fn build_stage2(
         vttbr: table.root().0,
         vtcr,
     };
-    Ok((table, mem, setup))
+    Ok((table, setup))
 }
 
 /// Runs the stage 1 + stage 2 differential test for `granule` (both
@@ -512,18 +493,16 @@ pub fn two_stage(granule: Granule, seed: u64) -> Result<DiffStats, String> {
     let mut stats = DiffStats::default();
     for set in 0..TABLE_SETS {
         with_installed(&mut rng, granule, &features, |rng, tables, walker_regs| {
-            let (s2_table, mut s2_mem, setup) =
-                build_stage2(rng, granule, tables, walker_regs, &features)?;
-            let result = compare_set(
+            // Dropped (and freed) when the comparison is done.
+            let (_s2_tables, setup) = build_stage2(rng, granule, tables, walker_regs, &features)?;
+            compare_set(
                 rng,
                 tables,
                 walker_regs,
                 &features,
                 &mut stats,
                 Some(&setup),
-            );
-            s2_table.destroy(&mut s2_mem);
-            result
+            )
         })
         .map_err(|e| format!("table set {set} (seed {seed:#x}): {e}"))?;
     }
@@ -566,11 +545,11 @@ fn compare_set(
         };
         let (model, walk) = match stage2 {
             None => (
-                Walker::new(*features, &tables.mem).with_stage1(*walker_regs),
+                Walker::new(*features, tables.memory()).with_stage1(*walker_regs),
                 Walk::Stage1(VirtAddr(va)),
             ),
             Some(s2) => (
-                Walker::new(*features, &tables.mem)
+                Walker::new(*features, tables.memory())
                     .with_stage1(*walker_regs)
                     .with_stage2(s2.regs()),
                 Walk::TwoStage(VirtAddr(va)),
@@ -656,7 +635,7 @@ fn known_deviation(
     match walker {
         Err(fault) if fault.s1ptw => {
             // The level of the stage 1 lookup whose table read faulted.
-            let (_, trace) = Walker::new(*ctx.features, &ctx.tables.mem)
+            let (_, trace) = Walker::new(*ctx.features, ctx.tables.memory())
                 .with_stage1(*ctx.walker_regs)
                 .with_stage2(ctx.s2.regs())
                 .trace(Walk::TwoStage(VirtAddr(ctx.va)), ctx.access);
@@ -681,12 +660,12 @@ fn known_deviation(
                 .then_some(KnownDeviation::S1ptwLevel)
         }
         Ok(t) if !hardware.faulted() => {
-            let s1 = Walker::new(*ctx.features, &ctx.tables.mem)
+            let s1 = Walker::new(*ctx.features, ctx.tables.memory())
                 .with_stage1(*ctx.walker_regs)
                 .with_stage2(ctx.s2.regs())
                 .translate(Walk::Stage1UnderStage2(VirtAddr(ctx.va)), ctx.access)
                 .ok()?;
-            let s2 = Walker::new(*ctx.features, &ctx.tables.mem)
+            let s2 = Walker::new(*ctx.features, ctx.tables.memory())
                 .with_stage2(ctx.s2.regs())
                 .translate(Walk::Stage2(IntermPhysAddr(s1.output.0)), ctx.access)
                 .ok()?;

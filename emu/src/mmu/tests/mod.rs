@@ -13,6 +13,7 @@ mod walker;
 
 mod shadow;
 mod stage2;
+mod table_set;
 
 use crate::mmu::builder::PageTable;
 use crate::mmu::regime::{sctlr, tcr, Features, Stage1Regs};
