@@ -99,7 +99,7 @@ pub use builder::{MapError, PageTable};
 pub use config::{ConfigError, InputRange, Stage, TableConfig};
 pub use fault::{Access, AccessKind, El, Fault, FaultKind};
 pub use memory::{ExternalAbort, TableMemory, WalkMemory};
-pub use regime::{Features, LpaeRegs, Stage1Regs, Stage2Regs, TnszOutOfRange};
+pub use regime::{Features, LpaeRegs, MmuIdx, Stage1Regs, Stage2Regs, TnszOutOfRange};
 pub use table_set::TableSet;
 pub use translation::{MemoryAttributes, Permissions, Rwx, Translation};
 pub use walk::{WalkObserver, WalkStep, WalkTrace};

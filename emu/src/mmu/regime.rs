@@ -7,6 +7,35 @@ use super::config::Stage;
 use crate::arch::id::{GranuleSet, MmuFeatures};
 use crate::granule::Granule;
 
+/// An MMU index: a translation regime and the privilege of the access, as
+/// the TLBs are indexed (one TLB each) and a miss names the regime to walk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MmuIdx {
+    /// EL1&0 regime, unprivileged accesses (EL0, or LDTR/STTR).
+    El0,
+    /// EL1&0 regime, privileged accesses.
+    El1,
+    /// EL2 regime.
+    El2,
+    /// Stage 2 alone (IPA to PA), used by stage-1 table walks.
+    Stage2,
+}
+
+impl MmuIdx {
+    /// Every MMU index.
+    pub const ALL: [MmuIdx; 4] = [MmuIdx::El0, MmuIdx::El1, MmuIdx::El2, MmuIdx::Stage2];
+
+    /// The short name used by the shell.
+    pub const fn name(self) -> &'static str {
+        match self {
+            MmuIdx::El0 => "el0",
+            MmuIdx::El1 => "el1",
+            MmuIdx::El2 => "el2",
+            MmuIdx::Stage2 => "stage2",
+        }
+    }
+}
+
 /// What the modelled CPU implements, as far as translation cares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Features {
