@@ -11,11 +11,12 @@ use super::descriptor::{
 use super::fault::{Access, AccessKind, Fault, FaultKind};
 use super::geometry::{mask, Geometry, LAST_LEVEL};
 use super::memory::WalkMemory;
-use super::regime::{field, output_bits, tcr, ttbr, vtcr, Features, Stage1Regs, Stage2Regs};
+use super::regime::{output_bits, Features, Stage1Regs, Stage2Regs};
 use super::stage1::{leaf_size_log2, stage1_with_fetch};
 use super::translation::{MemoryAttributes, Permissions, Rwx, Translation};
 use super::walk::{TableWalk, WalkFault, WalkObserver};
 use crate::addr::{IntermPhysAddr, PhysAddr, VirtAddr};
+use crate::arch::sysreg::{tg0_granule, Vtcr, TTBR_BADDR_MASK, VTCR_EL2};
 use crate::granule::Granule;
 
 /// PA sizes below which some stage-2 start levels are not allowed
@@ -27,10 +28,6 @@ const MIN_PA_BITS_4K_L0: u32 = 43;
 const MIN_PA_BITS_16K_L1: u32 = 41;
 /// See [`MIN_PA_BITS_4K_L0`].
 const MIN_PA_BITS_64K_L1: u32 = 43;
-/// Width of VTCR_EL2.SL0.
-const SL0_WIDTH: u32 = 2;
-/// Width of VTCR_EL2.PS.
-const PS_WIDTH: u32 = 3;
 /// SL0 = 3 with 4K means level 3 (FEAT_TTST).
 const SL0_4K_LEVEL3: u64 = 3;
 
@@ -54,17 +51,13 @@ const fn sl0_start_level(granule: Granule, sl0: u64, ttst: bool) -> Option<u8> {
 }
 
 fn setup(regs: &Stage2Regs, features: &Features, fault: Fault) -> Result<Stage2Setup, Fault> {
-    let v = regs.vtcr;
-    let granule = features.granule_or_fallback(
-        Stage::Stage2,
-        tcr::tg0_granule(field(v, vtcr::TG0_SHIFT, tcr::TWO_BITS)),
-    );
-    let t0sz = field(v, vtcr::T0SZ_SHIFT, tcr::TNSZ_WIDTH) as u32;
+    let v = Vtcr::new(regs.vtcr);
+    let granule = features.granule_or_fallback(Stage::Stage2, tg0_granule(v.read(VTCR_EL2::TG0)));
+    let t0sz = v.read(VTCR_EL2::T0SZ) as u32;
     let t0sz = features.effective_tnsz(granule, t0sz).ok_or(fault)?;
     let input_bits = u64::BITS - t0sz;
-    let ps = output_bits(field(v, vtcr::PS_SHIFT, PS_WIDTH), features);
-    let level = sl0_start_level(granule, field(v, vtcr::SL0_SHIFT, SL0_WIDTH), features.ttst)
-        .ok_or(fault)?;
+    let ps = output_bits(v.read(VTCR_EL2::PS), features);
+    let level = sl0_start_level(granule, v.read(VTCR_EL2::SL0), features.ttst).ok_or(fault)?;
     let pa = features.pa_bits;
     let pa_too_small = matches!(
         (granule, level),
@@ -81,12 +74,12 @@ fn setup(regs: &Stage2Regs, features: &Features, fault: Fault) -> Result<Stage2S
         input_bits,
         start_level: level,
     };
-    let base = regs.vttbr & ttbr::BADDR_MASK & !(geometry.table_bytes(level) - 1);
+    let base = regs.vttbr & TTBR_BADDR_MASK & !(geometry.table_bytes(level) - 1);
     Ok(Stage2Setup {
         geometry,
         base,
         ps,
-        hardware_af: features.hardware_access_flag && v & vtcr::HA != 0,
+        hardware_af: features.hardware_access_flag && v.is_set(VTCR_EL2::HA),
     })
 }
 

@@ -13,6 +13,7 @@ use alloc::string::String;
 use emu::addr::{IntermPhysAddr, PhysAddr, VirtAddr};
 use emu::arch::par;
 use emu::arch::par::Par;
+use emu::arch::sysreg::{Vtcr, VTCR_EL2};
 use emu::granule::Granule;
 use emu::mmu::fault::{Access, AccessKind, El, Fault};
 use emu::mmu::regime::{Features, Stage1Regs, Stage2Regs};
@@ -363,12 +364,6 @@ impl Stage2Setup {
     }
 }
 
-/// VTCR_EL2 bits the builder's configuration leaves to the caller: RES1
-/// bit 31, and cacheable, inner shareable walks.
-const VTCR_RES1: u64 = 1 << 31;
-const VTCR_WALK_ATTRS: u64 = (0b01 << 8) | (0b01 << 10) | (0b11 << 12);
-const VTCR_PS_SHIFT: u32 = 16;
-
 fn random_stage2_attributes(rng: &mut Rng) -> Stage2Attributes {
     Stage2Attributes {
         // Device types (0b00xx) and Normal combinations of the outer and
@@ -474,10 +469,17 @@ fn build_stage2(
             Err(e) => return Err(fail(e)),
         }
     }
-    let vtcr = (config.vtcr_el2_bits() & !(0b111 << VTCR_PS_SHIFT))
-        | (ps << VTCR_PS_SHIFT)
-        | VTCR_RES1
-        | VTCR_WALK_ATTRS;
+    // What the builder's configuration leaves to the caller: the PS drawn
+    // above, RES1, and cacheable, inner shareable walks.
+    let mut vtcr = Vtcr::new(config.vtcr_el2_bits());
+    vtcr.modify(
+        VTCR_EL2::PS.val(ps)
+            + VTCR_EL2::RES1::SET
+            + VTCR_EL2::IRGN0::WriteBackReadWriteAllocate
+            + VTCR_EL2::ORGN0::WriteBackReadWriteAllocate
+            + VTCR_EL2::SH0::InnerShareable,
+    );
+    let vtcr = vtcr.get();
     let setup = Stage2Setup {
         vttbr: table.root().0,
         vtcr,
