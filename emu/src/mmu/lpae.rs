@@ -7,10 +7,10 @@ use super::fault::{Access, Fault, FaultKind};
 use super::geometry::Geometry;
 use super::memory::WalkMemory;
 use super::permissions::PermissionRules;
-use super::regime::LpaeRegs;
 use super::stage1::{finish_stage1, ASID8_MASK};
 use super::translation::Translation;
 use super::walk::{TableWalk, WalkFault, WalkObserver};
+use super::walker::Walker;
 use crate::addr::PhysAddr;
 use crate::arch::sysreg::{
     Sctlr32, Ttbcr, Ttbr, SCTLR, TTBCR, TTBR, TTBR_BADDR_MASK, TTBR_LPAE_BADDR_MASK,
@@ -28,12 +28,12 @@ const LEVEL2_MAX_INPUT_BITS: u32 = 30;
 /// With SCTLR.M clear the address is used untranslated. TTBCR.EAE is
 /// assumed set: the short-descriptor format is not modelled.
 pub(crate) fn lpae<M: WalkMemory + ?Sized>(
-    regs: &LpaeRegs,
+    w: &Walker<'_, M>,
     va: u32,
     access: Access,
-    mem: &M,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
+    let (regs, mem) = (&w.lpae, w.memory());
     let va = u64::from(va);
     let fault = |kind, level| Fault::stage1(kind, level, access);
     let sctlr = Sctlr32::new(regs.sctlr);

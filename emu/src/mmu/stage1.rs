@@ -11,6 +11,7 @@ use super::permissions::{stage1_permissions, PermissionRules};
 use super::regime::{output_bits, Features, Stage1Regs};
 use super::translation::{MemoryAttributes, Permissions, Rwx, Translation};
 use super::walk::{Fetch, Leaf, TableWalk, WalkFault, WalkObserver};
+use super::walker::Walker;
 use crate::addr::{PhysAddr, VirtAddr};
 use crate::arch::sysreg::{
     mair_attribute, tg0_granule, tg1_granule, Sctlr, Tcr, Ttbr, SCTLR_EL1, TCR_EL1, TTBR,
@@ -36,18 +37,17 @@ const ASID16_MASK: u64 = 0xffff;
 /// Translate `va` for `access` through the EL1&0 stage-1 tables, reading
 /// them as PAs (no stage 2) and reporting each read to `observer`.
 pub(crate) fn stage1<M: WalkMemory + ?Sized>(
-    regs: &Stage1Regs,
-    features: &Features,
+    w: &Walker<'_, M>,
     va: VirtAddr,
     access: Access,
-    mem: &M,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
+    let mem = w.memory();
     let mut fetch = |address: u64, level: u8, _: &mut dyn WalkObserver| {
         mem.read_descriptor(PhysAddr(address))
             .map_err(|_| Fault::stage1(FaultKind::ExternalAbortOnWalk, level, access))
     };
-    stage1_with_fetch(regs, features, va, access, &mut fetch, observer)
+    stage1_with_fetch(&w.stage1, &w.features, va, access, &mut fetch, observer)
 }
 
 /// The range a VA falls in and that range's controls.

@@ -11,10 +11,11 @@ use super::descriptor::{
 use super::fault::{Access, AccessKind, Fault, FaultKind};
 use super::geometry::{mask, Geometry, LAST_LEVEL};
 use super::memory::WalkMemory;
-use super::regime::{output_bits, Features, Stage1Regs, Stage2Regs};
+use super::regime::{output_bits, Features, Stage2Regs};
 use super::stage1::{leaf_size_log2, stage1_with_fetch};
 use super::translation::{MemoryAttributes, Permissions, Rwx, Translation};
 use super::walk::{TableWalk, WalkFault, WalkObserver};
+use super::walker::Walker;
 use crate::addr::{IntermPhysAddr, PhysAddr, VirtAddr};
 use crate::arch::sysreg::{tg0_granule, Vtcr, TTBR_BADDR_MASK, VTCR_EL2};
 use crate::granule::Granule;
@@ -108,28 +109,25 @@ pub fn stage2_mair(mem_attr: u64) -> u8 {
 /// Translate `ipa` through stage 2 alone (as for a device access by the
 /// guest with its MMU off, or for `AT S12E1*` without stage 1).
 pub(crate) fn stage2<M: WalkMemory + ?Sized>(
-    regs: &Stage2Regs,
-    features: &Features,
+    w: &Walker<'_, M>,
     ipa: IntermPhysAddr,
     access: Access,
-    mem: &M,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
-    stage2_walk(regs, features, ipa, access, false, mem, observer)
+    stage2_walk(w, ipa, access, false, observer)
 }
 
 /// The stage-2 walk. `s1ptw` marks a translation of a stage-1 table
 /// address, whose faults are reported with S1PTW set; it needs read
 /// permission only.
 fn stage2_walk<M: WalkMemory + ?Sized>(
-    regs: &Stage2Regs,
-    features: &Features,
+    w: &Walker<'_, M>,
     ipa: IntermPhysAddr,
     access: Access,
     s1ptw: bool,
-    mem: &M,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
+    let mem = w.memory();
     let fault = |kind, level| Fault {
         kind,
         level,
@@ -138,7 +136,7 @@ fn stage2_walk<M: WalkMemory + ?Sized>(
         access,
         ipa: Some(ipa),
     };
-    let s = setup(regs, features, fault(FaultKind::Translation, 0))?;
+    let s = setup(&w.stage2, &w.features, fault(FaultKind::Translation, 0))?;
     let g = s.geometry;
     if ipa.0 >> g.input_bits != 0 {
         return Err(fault(FaultKind::Translation, 0));
@@ -202,24 +200,13 @@ fn stage2_walk<M: WalkMemory + ?Sized>(
 /// Every descriptor read of both stages goes to `observer`, in the order
 /// the walk makes them.
 pub(crate) fn two_stage<M: WalkMemory + ?Sized>(
-    s1: &Stage1Regs,
-    s2: &Stage2Regs,
-    features: &Features,
+    w: &Walker<'_, M>,
     va: VirtAddr,
     access: Access,
-    mem: &M,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
-    let first = stage1_under_stage2(s1, s2, features, va, access, mem, observer)?;
-    let second = stage2_walk(
-        s2,
-        features,
-        IntermPhysAddr(first.output.0),
-        access,
-        false,
-        mem,
-        observer,
-    )?;
+    let first = stage1_under_stage2(w, va, access, observer)?;
+    let second = stage2_walk(w, IntermPhysAddr(first.output.0), access, false, observer)?;
     Ok(Translation {
         input: va.0,
         output: second.output,
@@ -304,26 +291,16 @@ pub fn combine(s1: MemoryAttributes, s2: MemoryAttributes) -> MemoryAttributes {
 /// the IPA; stage-2 faults on the table walk are reported with S1PTW set.
 /// Every descriptor read of both stages goes to `observer`.
 pub(crate) fn stage1_under_stage2<M: WalkMemory + ?Sized>(
-    s1: &Stage1Regs,
-    s2: &Stage2Regs,
-    features: &Features,
+    w: &Walker<'_, M>,
     va: VirtAddr,
     access: Access,
-    mem: &M,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
+    let mem = w.memory();
     let mut fetch = |address: u64, level: u8, observer: &mut dyn WalkObserver| {
-        let table = stage2_walk(
-            s2,
-            features,
-            IntermPhysAddr(address),
-            access,
-            true,
-            mem,
-            observer,
-        )?;
+        let table = stage2_walk(w, IntermPhysAddr(address), access, true, observer)?;
         mem.read_descriptor(table.output)
             .map_err(|_| Fault::stage1(FaultKind::ExternalAbortOnWalk, level, access))
     };
-    stage1_with_fetch(s1, features, va, access, &mut fetch, observer)
+    stage1_with_fetch(&w.stage1, &w.features, va, access, &mut fetch, observer)
 }

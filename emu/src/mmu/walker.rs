@@ -101,17 +101,12 @@ impl<'m, M: WalkMemory + ?Sized> Walker<'m, M> {
         access: Access,
         observer: &mut dyn WalkObserver,
     ) -> Result<Translation, Fault> {
-        let (f, m) = (&self.features, self.memory);
         match walk {
-            Walk::Stage1(va) => stage1::stage1(&self.stage1, f, va, access, m, observer),
-            Walk::Stage1UnderStage2(va) => {
-                stage2::stage1_under_stage2(&self.stage1, &self.stage2, f, va, access, m, observer)
-            }
-            Walk::Stage2(ipa) => stage2::stage2(&self.stage2, f, ipa, access, m, observer),
-            Walk::TwoStage(va) => {
-                stage2::two_stage(&self.stage1, &self.stage2, f, va, access, m, observer)
-            }
-            Walk::Lpae(va) => lpae::lpae(&self.lpae, va, access, m, observer),
+            Walk::Stage1(va) => stage1::stage1(self, va, access, observer),
+            Walk::Stage1UnderStage2(va) => stage2::stage1_under_stage2(self, va, access, observer),
+            Walk::Stage2(ipa) => stage2::stage2(self, ipa, access, observer),
+            Walk::TwoStage(va) => stage2::two_stage(self, va, access, observer),
+            Walk::Lpae(va) => lpae::lpae(self, va, access, observer),
         }
     }
 }
