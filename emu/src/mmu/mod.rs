@@ -56,10 +56,10 @@
 //! For the differential test, translate with the same register values the
 //! hardware uses (SCTLR_EL1, TCR_EL1, TTBRn_EL1, MAIR_EL1; PAN false for
 //! `AT S1E1R/W`, which ignore it) and compare
-//! `par::comparable(hardware_par)` with
-//! `par::comparable(par::par_el1(&result))`. With EL2 and `HCR_EL2.VM` set,
-//! `AT S1E1*` matches [`Walk::Stage1UnderStage2`] and `AT S12E1*` matches
-//! [`Walk::TwoStage`].
+//! `arch::par::comparable(hardware_par)` with
+//! `arch::par::comparable(arch::par::par_el1(&result))`. With EL2 and
+//! `HCR_EL2.VM` set, `AT S1E1*` matches [`Walk::Stage1UnderStage2`] and
+//! `AT S12E1*` matches [`Walk::TwoStage`].
 //!
 //! # Choices where the architecture leaves some
 //!

@@ -30,7 +30,8 @@ pub enum Walk {
 }
 
 /// A walker over the tables in `M`, with the registers of every regime it
-/// models. Registers not set are zero: that regime's MMU is off.
+/// models. Registers not set are zero (for stage 1 and LPAE: the MMU off;
+/// a zero VTCR_EL2 is an out-of-range T0SZ).
 pub struct Walker<'m, M: WalkMemory + ?Sized> {
     /// What the modelled CPU implements.
     pub features: Features,
@@ -44,7 +45,7 @@ pub struct Walker<'m, M: WalkMemory + ?Sized> {
 }
 
 impl<'m, M: WalkMemory + ?Sized> Walker<'m, M> {
-    /// A walker for a CPU with `features` over `memory`, every MMU off.
+    /// A walker for a CPU with `features` over `memory`, every register zero.
     pub fn new(features: Features, memory: &'m M) -> Self {
         Walker {
             features,
