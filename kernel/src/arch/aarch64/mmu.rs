@@ -1,8 +1,9 @@
 //! The MMU at register level: MAIR/TCR/SCTLR values, switching translation
 //! regimes, address translation instructions (AT) and PAR_EL1.
 
+use aarch64_cpu::registers::{self, Readable};
 use core::arch::{asm, global_asm};
-use emu::arch::sysreg::{self, Tcr, SCTLR_EL1, SCTLR_EL1_RES1, TCR_EL1};
+use emu::arch::sysreg::{self, Sctlr, Tcr, SCTLR_EL1, SCTLR_EL1_RES1, TCR_EL1};
 use emu::granule::Granule;
 use tock_registers::fields::Field;
 
@@ -147,34 +148,22 @@ pub unsafe fn set_ttbr1(ttbr1: u64, tcr: u64) {
 
 /// Reads TCR_EL1.
 pub fn tcr_el1() -> u64 {
-    let value;
-    // SAFETY: reading a system register.
-    unsafe { asm!("mrs {}, tcr_el1", out(reg) value, options(nomem, nostack)) };
-    value
+    registers::TCR_EL1.get()
 }
 
 /// Reads TTBR0_EL1.
 pub fn ttbr0_el1() -> u64 {
-    let value;
-    // SAFETY: reading a system register.
-    unsafe { asm!("mrs {}, ttbr0_el1", out(reg) value, options(nomem, nostack)) };
-    value
+    registers::TTBR0_EL1.get()
 }
 
 /// Reads TTBR1_EL1.
 pub fn ttbr1_el1() -> u64 {
-    let value;
-    // SAFETY: reading a system register.
-    unsafe { asm!("mrs {}, ttbr1_el1", out(reg) value, options(nomem, nostack)) };
-    value
+    registers::TTBR1_EL1.get()
 }
 
 /// Whether SCTLR_EL1.M is set.
 pub fn mmu_enabled() -> bool {
-    let value: u64;
-    // SAFETY: reading a system register.
-    unsafe { asm!("mrs {}, sctlr_el1", out(reg) value, options(nomem, nostack)) };
-    value & 1 != 0
+    Sctlr::new(registers::SCTLR_EL1.get()).is_set(SCTLR_EL1::M)
 }
 
 /// A stage 1 address translation instruction at EL1.
