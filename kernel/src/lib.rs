@@ -8,15 +8,14 @@
 
 #![no_std]
 #![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
 pub mod cmdline;
-pub mod cpu_features;
-pub mod esr;
-pub mod par;
 
 #[cfg(target_os = "none")]
 pub mod arch;

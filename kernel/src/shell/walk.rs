@@ -6,15 +6,15 @@ use super::args::{self, ArgError};
 use super::Outcome;
 use crate::arch::mmu::{self as regs, At};
 use crate::memory::mmu::{self as host_mmu, ProbedMemory};
-use crate::par::Par;
 use crate::println;
 use crate::testing::differential;
 use emu::addr::VirtAddr;
+use emu::arch::par;
+use emu::arch::par::Par;
 use emu::mmu::fault::{Access, AccessKind, El};
-use emu::mmu::par;
 use emu::mmu::regime::Stage1Regs;
-use emu::mmu::stage1::trace_stage1;
 use emu::mmu::WalkMemory;
+use emu::mmu::{Walk, Walker};
 
 /// The seed of the test table set `walk ... test G` shows without `seed=`.
 const TEST_SET_SEED: u64 = 0x9a1c_0001;
@@ -64,7 +64,8 @@ pub fn walk<'a>(words: &[&'a str]) -> Result<Outcome, ArgError<'a>> {
 /// when they do not.
 fn show(va: u64, access: Access, walker_regs: &Stage1Regs, memory: &impl WalkMemory) -> Outcome {
     let features = host_mmu::walker_features();
-    let (result, trace) = trace_stage1(walker_regs, &features, VirtAddr(va), access, memory);
+    let walker = Walker::new(features, memory).with_stage1(*walker_regs);
+    let (result, trace) = walker.trace(Walk::Stage1(VirtAddr(va)), access);
     println!(
         "walk {va:#x}: {} {} (TCR_EL1 {:#x}, TTBR0_EL1 {:#x}, TTBR1_EL1 {:#x})",
         access.el, access.kind, walker_regs.tcr, walker_regs.ttbr0, walker_regs.ttbr1
@@ -100,7 +101,7 @@ fn show(va: u64, access: Access, walker_regs: &Stage1Regs, memory: &impl WalkMem
     // AT has no fetch form: compare the walk for a read with AT's read, and
     // say that the execute permission is the walker's alone.
     let read = Access::new(access.el, AccessKind::Read);
-    let (as_read, _) = trace_stage1(walker_regs, &features, VirtAddr(va), read, memory);
+    let as_read = walker.translate(Walk::Stage1(VirtAddr(va)), read);
     println!(
         "hardware: AT {op:?} (AT has no fetch form: this is the read): {}",
         Par(par)
