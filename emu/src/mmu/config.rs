@@ -5,12 +5,10 @@ use super::geometry::{
     level_shift, stage1_start_level, Geometry, LAST_LEVEL, MAX_CONCATENATION_BITS, MAX_INPUT_BITS,
     MAX_OUTPUT_BITS,
 };
+use crate::arch::id::{pa_range_bits, PARANGE_MAX};
 use crate::arch::sysreg::{self, Tcr, Ttbcr, Vtcr, TCR_EL1, TTBCR, VTCR_EL2};
 use crate::granule::Granule;
 use core::fmt;
-
-/// Output sizes in bits that the (I)PS fields encode, in encoding order.
-const PS_SIZES: [u32; 6] = [32, 36, 40, 42, 44, 48];
 
 /// The translation stage a table set serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -336,12 +334,12 @@ impl TableConfig {
     }
 
     /// The (I)PS field value for this output size: the smallest size that
-    /// holds it.
+    /// holds it, in the one table of the PARange encodings. The output
+    /// size is checked to be at most 48 bits, so one always does.
     pub fn ps_bits(&self) -> u64 {
-        PS_SIZES
-            .iter()
-            .position(|&size| size >= self.output_bits)
-            .unwrap_or(PS_SIZES.len() - 1) as u64
+        (0..=u64::from(PARANGE_MAX))
+            .find(|&ps| pa_range_bits(ps).is_some_and(|bits| bits >= self.output_bits))
+            .unwrap_or(u64::from(PARANGE_MAX))
     }
 
     /// The TCR_EL1 fields for this (stage-1, VMSAv8-64) table set: TnSZ and
@@ -418,5 +416,31 @@ mod tests {
         assert!(TableConfig::stage2(Granule::K4, 40, 2, 40).is_err());
         assert!(TableConfig::stage2(Granule::K4, 34, 2, 40).is_ok());
         assert!(TableConfig::stage2(Granule::K64, 48, 0, 48).is_err());
+    }
+
+    #[test]
+    fn ips_is_the_smallest_encoding_that_holds_the_output() {
+        // ARM ARM TCR_EL1.IPS: 0b000 32 bits, 0b001 36, 0b010 40, 0b011 42,
+        // 0b100 44, 0b101 48.
+        for (bits, ips) in [
+            (32, 0b000),
+            (33, 0b001),
+            (36, 0b001),
+            (37, 0b010),
+            (40, 0b010),
+            (41, 0b011),
+            (42, 0b011),
+            (43, 0b100),
+            (44, 0b100),
+            (45, 0b101),
+            (48, 0b101),
+        ] {
+            let c = TableConfig::stage1(Granule::K4, 39, bits).unwrap();
+            assert_eq!(c.ps_bits(), ips, "{bits}-bit output");
+            let c = TableConfig::stage2_fewest_levels(Granule::K4, 32, bits).unwrap();
+            assert_eq!(c.ps_bits(), ips, "{bits}-bit stage 2 output");
+        }
+        assert!(TableConfig::stage1(Granule::K4, 39, 31).is_err());
+        assert!(TableConfig::stage1(Granule::K4, 39, 49).is_err());
     }
 }
