@@ -8,9 +8,9 @@
 #![allow(missing_docs)]
 
 use super::esr::FaultStatus;
+use super::sysreg::bits;
 use crate::mmu::{Fault, Stage, Translation};
 use core::fmt;
-use tock_registers::fields::Field;
 use tock_registers::{register_bitfields, LocalRegisterCopy};
 
 register_bitfields! {u64,
@@ -35,10 +35,6 @@ register_bitfields! {u64,
         /// Translation format: the memory attributes in MAIR encoding.
         ATTR OFFSET(56) NUMBITS(8) []
     ]
-}
-
-const fn bits(field: Field<u64, PAR_EL1::Register>) -> u64 {
-    field.mask << field.shift
 }
 
 /// The F bit.

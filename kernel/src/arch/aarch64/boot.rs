@@ -7,7 +7,7 @@
 use super::el2::{HVC_AT_S12, HVC_PING};
 use super::exception::ExceptionFrame;
 use emu::arch::esr::ExceptionClass;
-use emu::arch::sysreg::{HCR_EL2, SCTLR_EL1_RES1};
+use emu::arch::sysreg::{bits, HCR_EL2, SCTLR_EL1_RES1};
 
 core::arch::global_asm!(
     include_str!("../../../../boot/entry.s"),
@@ -17,7 +17,7 @@ core::arch::global_asm!(
     include_str!("../../../../boot/el2_stub.s"),
     HVC_PING = const HVC_PING,
     HVC_AT_S12 = const HVC_AT_S12,
-    HCR_VM = const HCR_EL2::VM.mask << HCR_EL2::VM.shift,
+    HCR_VM = const bits(HCR_EL2::VM),
     EC_HVC64 = const ExceptionClass::Hvc64 as u8,
 );
 core::arch::global_asm!(

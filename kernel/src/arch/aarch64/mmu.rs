@@ -5,7 +5,6 @@ use aarch64_cpu::registers::{self, Readable};
 use core::arch::{asm, global_asm};
 use emu::arch::sysreg::{self, Sctlr, Tcr, SCTLR_EL1, SCTLR_EL1_RES1, TCR_EL1};
 use emu::granule::Granule;
-use tock_registers::fields::Field;
 
 /// MAIR_EL1 slot for Device-nGnRE (MMIO).
 pub const MAIR_DEVICE: u8 = 0;
@@ -67,19 +66,14 @@ pub fn tcr_with_ips(tcr: u64, ips: u8) -> u64 {
     tcr.get()
 }
 
-/// The bits of one SCTLR_EL1 field.
-const fn sctlr_bit(field: Field<u64, SCTLR_EL1::Register>) -> u64 {
-    field.mask << field.shift
-}
-
 /// SCTLR_EL1 with the MMU, caches and stack alignment checks on: the RES1
 /// bits, M, C, SA, SA0, I.
 pub const SCTLR_MMU_ON: u64 = SCTLR_EL1_RES1
-    | sctlr_bit(SCTLR_EL1::M)
-    | sctlr_bit(SCTLR_EL1::C)
-    | sctlr_bit(SCTLR_EL1::SA)
-    | sctlr_bit(SCTLR_EL1::SA0)
-    | sctlr_bit(SCTLR_EL1::I);
+    | sysreg::bits(SCTLR_EL1::M)
+    | sysreg::bits(SCTLR_EL1::C)
+    | sysreg::bits(SCTLR_EL1::SA)
+    | sysreg::bits(SCTLR_EL1::SA0)
+    | sysreg::bits(SCTLR_EL1::I);
 
 global_asm!(
     r#"
