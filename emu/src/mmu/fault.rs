@@ -181,4 +181,20 @@ mod display_tests {
             "stage 1 address size fault, level 2 (FSC 0x02)"
         );
     }
+
+    // ARM ARM, ESR_ELx.DFSC: 0b0000LL address size, 0b0001LL translation,
+    // 0b0010LL access flag, 0b0011LL permission, 0b0101LL synchronous
+    // external abort on a table walk, LL the level.
+    #[test]
+    fn fault_status_codes_match_the_arm_arm() {
+        let a = Access::new(El::El1, AccessKind::Read);
+        assert_eq!(Fault::stage1(FaultKind::AddressSize, 0, a).fsc(), 0x00);
+        assert_eq!(Fault::stage1(FaultKind::Translation, 3, a).fsc(), 0x07);
+        assert_eq!(Fault::stage1(FaultKind::AccessFlag, 1, a).fsc(), 0x09);
+        assert_eq!(Fault::stage1(FaultKind::Permission, 2, a).fsc(), 0x0e);
+        assert_eq!(
+            Fault::stage1(FaultKind::ExternalAbortOnWalk, 1, a).fsc(),
+            0x15
+        );
+    }
 }
