@@ -3,8 +3,14 @@
 //! decoder of them: the kernel's refusal of a granule and the walker's
 //! granule fallback both read [`MmuFeatures`].
 //!
-//! Every value the ARM ARM lists as reserved decodes as "not supported":
-//! a reserved encoding promises nothing.
+//! Fields are read by the ARM ARM's ID scheme (D19.1.3): values are ordered,
+//! so a value reserved today means at least what the largest defined value
+//! below it means (a signed field's negative values, and 0 of an unsigned
+//! one, are "not implemented"). This is how the ARM ARM defines its features
+//! from these fields (FEAT_TGran4K is SInt(TGran4) >= 0), and how QEMU and
+//! Linux read them; a CPU of a later revision is not refused a granule it
+//! has. The PARange field is the exception the ARM ARM makes: its values
+//! name sizes, and [`pa_range_bits`] gives `None` for one it does not list.
 
 // `register_bitfields!` generates items that cannot carry doc comments;
 // the fields below are documented at their definitions.
@@ -178,36 +184,42 @@ impl MmuFeatures {
         let r1 = LocalRegisterCopy::<u64, ID_AA64MMFR1_EL1::Register>::new(mmfr1);
         let r2 = LocalRegisterCopy::<u64, ID_AA64MMFR2_EL1::Register>::new(mmfr2);
         use ID_AA64MMFR0_EL1 as M0;
+        // The ID scheme (ARM ARM D19.1.3): a field's values are ordered, a
+        // larger value meaning at least as much, so an encoding reserved
+        // today reads as "supported" like the largest value below it.
+        // TGran4 and TGran64 are signed (negative: not implemented), TGran16
+        // is unsigned (0: not implemented). This is the reading of the
+        // ARM ARM's own feature definitions (FEAT_TGran4K is
+        // SInt(TGran4) >= 0, FEAT_TGran16K is UInt(TGran16) >= 1).
+        let signed_nonnegative = |value: u64| value < 0b1000;
         let stage1 = GranuleSet::NONE
-            .with_if(Granule::K4, matches!(r0.read(M0::TGran4), 0b0000 | 0b0001))
-            .with_if(
-                Granule::K16,
-                matches!(r0.read(M0::TGran16), 0b0001 | 0b0010),
-            )
-            .with_if(Granule::K64, r0.read(M0::TGran64) == 0b0000);
-        let stage2_field = |granule, value, also_52_bit| match value {
+            .with_if(Granule::K4, signed_nonnegative(r0.read(M0::TGran4)))
+            .with_if(Granule::K16, r0.read(M0::TGran16) >= 0b0001)
+            .with_if(Granule::K64, signed_nonnegative(r0.read(M0::TGran64)));
+        // The stage 2 fields use the alternative ID scheme: 0b0000 defers to
+        // the stage 1 field, 0b0001 is "not supported", and 0b0010 and above
+        // are "supported" (0b0011: with 52-bit addresses).
+        let stage2_field = |granule, value| match value {
             0b0000 => stage1.contains(granule),
-            0b0010 => true,
-            0b0011 => also_52_bit,
-            _ => false,
+            0b0001 => false,
+            _ => true,
         };
         let stage2 = GranuleSet::NONE
             .with_if(
                 Granule::K4,
-                stage2_field(Granule::K4, r0.read(M0::TGran4_2), true),
+                stage2_field(Granule::K4, r0.read(M0::TGran4_2)),
             )
             .with_if(
                 Granule::K16,
-                stage2_field(Granule::K16, r0.read(M0::TGran16_2), true),
+                stage2_field(Granule::K16, r0.read(M0::TGran16_2)),
             )
-            // TGran64_2 has no 52-bit encoding: 0b0011 is reserved.
             .with_if(
                 Granule::K64,
-                stage2_field(Granule::K64, r0.read(M0::TGran64_2), false),
+                stage2_field(Granule::K64, r0.read(M0::TGran64_2)),
             );
         let pa_range = (r0.read(M0::PARange) as u8).min(PARANGE_MAX);
         let pa_bits = pa_range_bits(pa_range.into()).unwrap_or(52);
-        let asid_bits = if r0.read(M0::ASIDBits) == 0b0010 {
+        let asid_bits = if r0.read(M0::ASIDBits) >= 0b0010 {
             16
         } else {
             8
@@ -218,9 +230,9 @@ impl MmuFeatures {
             pa_range,
             pa_bits,
             asid_bits,
-            hardware_access_flag: matches!(r1.read(ID_AA64MMFR1_EL1::HAFDBS), 1..=3),
-            hpds: matches!(r1.read(ID_AA64MMFR1_EL1::HPDS), 1 | 2),
-            ttst: r2.read(ID_AA64MMFR2_EL1::ST) == 1,
+            hardware_access_flag: r1.read(ID_AA64MMFR1_EL1::HAFDBS) >= 1,
+            hpds: r1.read(ID_AA64MMFR1_EL1::HPDS) >= 1,
+            ttst: r2.read(ID_AA64MMFR2_EL1::ST) >= 1,
         }
     }
 }
@@ -236,30 +248,30 @@ mod tests {
         MmuFeatures::decode(mmfr0, 0, 0)
     }
 
-    /// The ARM ARM's table for each stage 1 granule field: the values that
-    /// mean "supported"; every other value is "not supported" or reserved.
+    /// Each stage 1 granule field read as the ARM ARM's feature definitions
+    /// read it: FEAT_TGran4K and FEAT_TGran64K when SInt(field) >= 0,
+    /// FEAT_TGran16K when UInt(TGran16) >= 1. A value reserved today (say
+    /// TGran4 = 0b0010) is "supported", as the ID scheme orders values.
     #[test]
     fn every_value_of_each_stage1_granule_field() {
         for value in 0..16u64 {
-            // TGran4: 0b0000, 0b0001 supported; 0b1111 not; others reserved.
+            let sint = ((value as i8) << 4) >> 4;
             let f = decode0(NONE_4K_64K & !(0xf << 28) | (value << 28));
             assert_eq!(
                 f.stage1.contains(Granule::K4),
-                value <= 1,
+                sint >= 0,
                 "TGran4 {value:#x}"
             );
-            // TGran64: 0b0000 supported; 0b1111 not; others reserved.
             let f = decode0(NONE_4K_64K & !(0xf << 24) | (value << 24));
             assert_eq!(
                 f.stage1.contains(Granule::K64),
-                value == 0,
+                sint >= 0,
                 "TGran64 {value:#x}"
             );
-            // TGran16: 0b0001, 0b0010 supported; 0b0000 not; others reserved.
             let f = decode0(NONE_4K_64K | (value << 20));
             assert_eq!(
                 f.stage1.contains(Granule::K16),
-                value == 1 || value == 2,
+                value >= 1,
                 "TGran16 {value:#x}"
             );
         }
@@ -271,20 +283,19 @@ mod tests {
         let all_s1 = 1 << 20;
         let none_s1 = NONE_4K_64K;
         for value in 0..16u64 {
-            for (granule, shift, supported) in [
-                (Granule::K4, 40, [0b0010, 0b0011].as_slice()),
-                (Granule::K16, 32, [0b0010, 0b0011].as_slice()),
-                (Granule::K64, 36, [0b0010].as_slice()),
-            ] {
+            // The alternative ID scheme for TGranX_2: 0b0000 "as stage 1",
+            // 0b0001 "not supported", 0b0010 and above "supported".
+            let supported = value >= 0b0010;
+            for (granule, shift) in [(Granule::K4, 40), (Granule::K16, 32), (Granule::K64, 36)] {
                 let f = decode0(all_s1 | (value << shift));
-                let expected = value == 0 || supported.contains(&value);
+                let expected = value == 0 || supported;
                 assert_eq!(
                     f.stage2.contains(granule),
                     expected,
                     "{granule} _2 = {value:#x}"
                 );
                 let f = decode0(none_s1 | (value << shift));
-                let expected = supported.contains(&value);
+                let expected = supported;
                 assert_eq!(
                     f.stage2.contains(granule),
                     expected,
@@ -311,7 +322,7 @@ mod tests {
             let f = decode0(value << 4);
             assert_eq!(
                 f.asid_bits,
-                if value == 2 { 16 } else { 8 },
+                if value >= 2 { 16 } else { 8 },
                 "ASIDBits {value:#x}"
             );
         }
@@ -321,15 +332,11 @@ mod tests {
     fn every_value_of_the_mmfr1_and_mmfr2_fields() {
         for value in 0..16u64 {
             let f = MmuFeatures::decode(0, value, 0);
-            assert_eq!(
-                f.hardware_access_flag,
-                (1..=3).contains(&value),
-                "HAFDBS {value:#x}"
-            );
+            assert_eq!(f.hardware_access_flag, value >= 1, "HAFDBS {value:#x}");
             let f = MmuFeatures::decode(0, value << 12, 0);
-            assert_eq!(f.hpds, value == 1 || value == 2, "HPDS {value:#x}");
+            assert_eq!(f.hpds, value >= 1, "HPDS {value:#x}");
             let f = MmuFeatures::decode(0, 0, value << 28);
-            assert_eq!(f.ttst, value == 1, "ST {value:#x}");
+            assert_eq!(f.ttst, value >= 1, "ST {value:#x}");
         }
     }
 
