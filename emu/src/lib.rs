@@ -9,6 +9,7 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+pub mod a64gen;
 pub mod addr;
 pub mod fdt;
 pub mod granule;
