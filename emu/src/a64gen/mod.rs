@@ -15,6 +15,7 @@
 #[cfg(test)]
 mod tests;
 
+use alloc::vec::Vec;
 use core::fmt;
 
 /// A small deterministic generator (xorshift64*), so that a sequence is
@@ -470,17 +471,41 @@ pub struct Outcome {
     pub nzcv: u64,
 }
 
+/// One register (or NZCV) where two outcomes differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Difference {
+    /// X0-X30, or `None` for NZCV.
+    pub register: Option<usize>,
+    /// The first outcome's value.
+    pub left: u64,
+    /// The second outcome's value.
+    pub right: u64,
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.register {
+            Some(n) => write!(f, "X{n} {:#x} / {:#x}", self.left, self.right),
+            None => write!(f, "NZCV {:#x} / {:#x}", self.left >> 28, self.right >> 28),
+        }
+    }
+}
+
 impl Outcome {
-    /// Where `self` and `other` differ, register by register (`None` for
-    /// NZCV): `(register, self's value, other's value)`.
-    pub fn differences<'a>(
-        &'a self,
-        other: &'a Outcome,
-    ) -> impl Iterator<Item = (Option<usize>, u64, u64)> + 'a {
+    /// Where `self` and `other` differ, X0 to X30, then NZCV.
+    pub fn differences(&self, other: &Outcome) -> Vec<Difference> {
         let registers = (0..31)
             .filter(|&i| self.x[i] != other.x[i])
-            .map(|i| (Some(i), self.x[i], other.x[i]));
-        let flags = (self.nzcv != other.nzcv).then_some((None, self.nzcv, other.nzcv));
-        registers.chain(flags)
+            .map(|i| Difference {
+                register: Some(i),
+                left: self.x[i],
+                right: other.x[i],
+            });
+        let flags = (self.nzcv != other.nzcv).then_some(Difference {
+            register: None,
+            left: self.nzcv,
+            right: other.nzcv,
+        });
+        registers.chain(flags).collect()
     }
 }

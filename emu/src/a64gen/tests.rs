@@ -255,8 +255,10 @@ fn outcome_differences_name_registers_and_flags() {
     let mut b = a;
     b.x[7] = 3;
     b.nzcv = 0x2000_0000;
-    let d: Vec<_> = a.differences(&b).collect();
+    let d = a.differences(&b);
+    let d: Vec<_> = d.iter().map(|d| (d.register, d.left, d.right)).collect();
     assert_eq!(d, [(Some(7), 0, 3), (None, 0, 0x2000_0000)]);
+    assert!(b.differences(&b).is_empty());
 }
 
 const OBJDUMP: &str = "aarch64-linux-gnu-objdump";
