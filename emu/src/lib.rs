@@ -12,6 +12,7 @@ extern crate std;
 
 pub mod addr;
 pub mod arch;
+pub mod cpu;
 pub mod fdt;
 pub mod granule;
 pub mod mem;
