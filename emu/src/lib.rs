@@ -4,6 +4,7 @@
 
 #![no_std]
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 #[cfg(any(test, feature = "std"))]
@@ -11,6 +12,8 @@ extern crate std;
 
 pub mod a64gen;
 pub mod addr;
+pub mod arch;
+pub mod cpu;
 pub mod fdt;
 pub mod granule;
 pub mod mem;

@@ -7,7 +7,6 @@
 use super::args::{self, is_keyword, ArgError};
 use super::line::{self, Event, LineEditor, LineError};
 use crate::arch::cpu;
-use crate::cpu_features::MmuFeatures;
 use crate::kernel::with_boot_info;
 use crate::memory::{frame, heap, mmu};
 use crate::{console, power, print, println, testing};
@@ -251,7 +250,7 @@ fn kib(bytes: usize) -> usize {
 
 fn info<'a>(args: &[&'a str]) -> Result<Outcome, ArgError<'a>> {
     args::none(args)?;
-    let features = MmuFeatures::from_id_aa64mmfr0(cpu::id_aa64mmfr0());
+    let features = cpu::mmu_features();
     let midr = cpu::midr();
     with_boot_info(|i| {
         println!("board        {}", i.board.name);

@@ -13,7 +13,6 @@ pub mod known;
 use crate::arch::exception::{self, CodeFixup};
 use crate::arch::mmu as regs;
 use crate::arch::native::{self as frame, NativeState};
-use crate::esr::Syndrome;
 use crate::memory::frame as frames;
 use crate::memory::mmu::{self as host_mmu, FrameTables};
 use alloc::format;
@@ -21,13 +20,14 @@ use alloc::string::String;
 use core::fmt;
 use emu::a64gen::{Outcome, Sequence};
 use emu::addr::PhysAddr;
+use emu::arch::esr::Esr;
 use emu::mmu::{AccessPermissions, PageTable, Stage1Attributes, TableConfig};
 
 /// Why a sequence did not run to its end natively.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NativeFault {
     /// ESR_EL1 of the exception it took.
-    pub syndrome: Syndrome,
+    pub syndrome: Esr,
 }
 
 impl fmt::Display for NativeFault {
@@ -136,7 +136,7 @@ impl CodePage {
         unsafe { frame::call(self.exec + offset, &mut state) };
         if state.faulted != 0 {
             return Err(NativeFault {
-                syndrome: Syndrome(state.esr),
+                syndrome: Esr(state.esr),
             });
         }
         Ok(Outcome {

@@ -2,10 +2,10 @@
 
 use crate::arch::exception;
 use crate::ensure;
-use crate::esr::{ec, FaultStatus};
 use crate::memory::mmu;
 use crate::testing::{Outcome, Test, TestResult};
 use alloc::format;
+use emu::arch::esr::{ExceptionClass, FaultStatus};
 
 /// The tests of this module.
 pub const TESTS: &[Test] =
@@ -24,7 +24,7 @@ fn unmapped_read_is_decoded() -> TestResult {
         Err(fault) => fault,
     };
     ensure!(
-        fault.syndrome.ec() == ec::DATA_ABORT_SAME_EL,
+        fault.syndrome.class() == Some(ExceptionClass::DataAbortSame),
         "wrong class: {fault}"
     );
     ensure!(
