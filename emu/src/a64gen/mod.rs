@@ -12,6 +12,9 @@
 //! means the zero register use all 32 values. A harness may therefore use
 //! SP (and only SP) for itself; X0-X30 and NZCV are the state compared.
 
+pub mod compare;
+pub mod emulated;
+pub mod known;
 #[cfg(test)]
 mod tests;
 
@@ -44,6 +47,16 @@ impl Rng {
     /// A value in `0..n` (`n` > 0).
     pub fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n.max(1)
+    }
+
+    /// The generator for item `index` of a run seeded with `seed`: item
+    /// `index` of seed S is item 0 of seed S + `index`, so one item
+    /// replays on its own (the seed is mixed by SplitMix64's finaliser).
+    pub fn for_item(seed: u64, index: u64) -> Self {
+        let mut z = seed.wrapping_add(index).wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        Rng::new(z ^ (z >> 31))
     }
 
     /// A `bits`-bit field (`bits` <= 32).

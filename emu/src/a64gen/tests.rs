@@ -3,6 +3,7 @@
 
 use super::*;
 use std::collections::BTreeSet;
+use std::string::ToString;
 use std::vec::Vec;
 
 const DRAWS: usize = 20_000;
@@ -263,9 +264,20 @@ fn outcome_differences_name_registers_and_flags() {
 
 const OBJDUMP: &str = "aarch64-linux-gnu-objdump";
 
-/// What binutils' disassembler says is wrong with `words`: unknown or
-/// undefined encodings, and SP operands, one line each.
-fn binutils_complaints(words: &[u32]) -> Vec<std::string::String> {
+/// Whether binutils' disassembler is installed (says so if not).
+fn have_binutils() -> bool {
+    let found = std::process::Command::new(OBJDUMP)
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !found {
+        std::println!("{OBJDUMP} not installed: skipped");
+    }
+    found
+}
+
+/// binutils' listing of `words`: "mnemonic operands" per word.
+fn disassemble(words: &[u32]) -> Vec<std::string::String> {
     let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
     let dir = std::env::temp_dir().join(std::format!(
         "a64gen-{}-{}",
@@ -281,13 +293,19 @@ fn binutils_complaints(words: &[u32]) -> Vec<std::string::String> {
         .output()
         .unwrap();
     std::fs::remove_dir_all(&dir).ok();
-    let text = std::string::String::from_utf8_lossy(&output.stdout);
     // Instruction lines: "   offset:\tword \tmnemonic\toperands".
-    let lines: Vec<Vec<&str>> = text
+    std::string::String::from_utf8_lossy(&output.stdout)
         .lines()
         .map(|l| l.split('\t').collect::<Vec<_>>())
         .filter(|f| f.len() >= 3 && f[0].trim().ends_with(':'))
-        .collect();
+        .map(|f| f[2..].join(" "))
+        .collect()
+}
+
+/// What binutils' disassembler says is wrong with `words`: unknown or
+/// undefined encodings, and SP operands, one line each.
+fn binutils_complaints(words: &[u32]) -> Vec<std::string::String> {
+    let lines = disassemble(words);
     let mut complaints = Vec::new();
     if lines.len() != words.len() {
         complaints.push(std::format!(
@@ -296,17 +314,16 @@ fn binutils_complaints(words: &[u32]) -> Vec<std::string::String> {
             words.len()
         ));
     }
-    for f in lines {
-        let mnemonic = f[2].trim();
-        let operands = f.get(3).copied().unwrap_or("");
-        if mnemonic.starts_with('.') || mnemonic == "udf" || mnemonic.contains("undefined") {
-            complaints.push(std::format!("unknown: {}", f.join(" ")));
+    for line in lines {
+        let (mnemonic, operands) = line.split_once(' ').unwrap_or((&line, ""));
+        if mnemonic.starts_with('.') || mnemonic == "udf" || line.contains("undefined") {
+            complaints.push(std::format!("unknown: {line}"));
         }
         if operands
             .split([',', ' ', '[', ']'])
             .any(|o| o == "sp" || o == "wsp")
         {
-            complaints.push(std::format!("names SP: {}", f.join(" ")));
+            complaints.push(std::format!("names SP: {line}"));
         }
     }
     complaints
@@ -318,12 +335,7 @@ fn binutils_complaints(words: &[u32]) -> Vec<std::string::String> {
 /// build needs binutils for aarch64); says so and passes elsewhere.
 #[test]
 fn binutils_disassembles_every_word_without_sp() {
-    if std::process::Command::new(OBJDUMP)
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        std::println!("{OBJDUMP} not installed: skipped");
+    if !have_binutils() {
         return;
     }
     // MOV X0, SP; UDF #0; .inst 0xffffffff: three complaints.
@@ -332,4 +344,100 @@ fn binutils_disassembles_every_word_without_sp() {
     let words: Vec<u32> = (0..DRAWS).map(|_| any_instruction(&mut rng)).collect();
     let complaints = binutils_complaints(&words);
     assert!(complaints.is_empty(), "{complaints:#?}");
+}
+
+/// The known-answer table's words are the instructions its text names:
+/// binutils prints each one as written.
+#[test]
+fn known_answers_are_the_instructions_they_name() {
+    if !have_binutils() {
+        return;
+    }
+    let words: Vec<u32> = known::KNOWN.iter().map(|k| k.word).collect();
+    let listing = disassemble(&words);
+    assert_eq!(listing.len(), words.len());
+    for (case, line) in known::KNOWN.iter().zip(listing) {
+        let printed = line.split("//").next().unwrap_or("").split_whitespace();
+        let printed: Vec<&str> = printed.collect();
+        let named: Vec<&str> = case.asm.split_whitespace().collect();
+        assert_eq!(printed, named, "{:#010x}", case.word);
+    }
+}
+
+#[test]
+fn the_emulator_gives_the_known_answers() {
+    let mut emulated = emulated::Emulated::new().unwrap();
+    for case in known::KNOWN {
+        let got = emulated
+            .run(&case.sequence())
+            .unwrap_or_else(|e| panic!("{}: {e}", case.asm));
+        let d = case.expected().differences(&got);
+        assert!(d.is_empty(), "{}: ARM ARM / emulator: {}", case.asm, d[0]);
+    }
+}
+
+#[test]
+fn the_emulator_runs_every_generated_sequence() {
+    let mut emulated = emulated::Emulated::new().unwrap();
+    let mut rng = Rng::new(8);
+    for _ in 0..2000 {
+        let sequence = Sequence::random(&mut rng, MAX_LEN);
+        if let Err(e) = emulated.run(&sequence) {
+            panic!("{e}: {:x?}", sequence.words());
+        }
+    }
+}
+
+#[test]
+fn compare_names_the_first_instruction_that_differs() {
+    let mut emulated = emulated::Emulated::new().unwrap();
+    let mut reference = emulated::Emulated::new().unwrap();
+    let sequence = Sequence::random(&mut Rng::new(9), MAX_LEN).prefix(8);
+    let mut rng = Rng::new(10);
+    let mut long = Sequence::random(&mut rng, MAX_LEN);
+    while long.words().len() < 6 {
+        long = Sequence::random(&mut rng, MAX_LEN);
+    }
+    // The same implementation on both sides agrees.
+    let run = |e: &mut emulated::Emulated, s: &Sequence| e.run(s).map_err(|e| e.to_string());
+    for s in [&sequence, &long] {
+        let same = compare::compare(s, |s| run(&mut emulated, s), |s| run(&mut reference, s));
+        assert!(same.is_ok(), "{}", same.unwrap_err());
+    }
+    // A right side that goes wrong from the fourth instruction on (X5 off
+    // by one) is caught there.
+    let broken = |s: &Sequence| {
+        let mut outcome = run(&mut reference, s)?;
+        if s.words().len() >= 4 {
+            outcome.x[5] ^= 1;
+        }
+        Ok(outcome)
+    };
+    let mismatch = compare::compare(&long, |s| run(&mut emulated, s), broken).unwrap_err();
+    assert_eq!(mismatch.index, 3);
+    assert_eq!(mismatch.word(), Some(long.words()[3]));
+    let d = mismatch.differences();
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].register, Some(5));
+    assert!(mismatch.to_string().contains("instruction 3 of"));
+    // A side that fails is a mismatch too, at the instruction that fails.
+    let failing = |s: &Sequence| -> compare::Run {
+        if s.words().len() >= 2 {
+            Err("refused".into())
+        } else {
+            run(&mut reference, s)
+        }
+    };
+    let mismatch = compare::compare(&long, |s| run(&mut emulated, s), failing).unwrap_err();
+    assert_eq!(mismatch.index, 1);
+    assert!(mismatch.to_string().contains("refused"));
+}
+
+#[test]
+fn an_item_replays_from_its_own_seed() {
+    let a = Sequence::random(&mut Rng::for_item(100, 7), MAX_LEN);
+    let b = Sequence::random(&mut Rng::for_item(107, 0), MAX_LEN);
+    let c = Sequence::random(&mut Rng::for_item(100, 8), MAX_LEN);
+    assert_eq!(a, b);
+    assert_ne!(a, c);
 }

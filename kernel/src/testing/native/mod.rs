@@ -8,8 +8,6 @@
 //! sequence and stored after it, so a sequence may use every general
 //! purpose register, and must not touch SP (`emu::a64gen` never does).
 
-pub mod known;
-
 use crate::arch::exception::{self, CodeFixup};
 use crate::arch::mmu as regs;
 use crate::arch::native::{self as frame, NativeState};

@@ -2,19 +2,28 @@
 //! against the ARM ARM's known answers, and emu's CPU against the hardware
 //! on random sequences.
 
+use crate::arch::cpu;
 use crate::ensure;
-use crate::testing::native::known::KNOWN;
 use crate::testing::native::CodePage;
-use crate::testing::{Test, TestResult};
+use crate::testing::{self, Test, TestResult};
 use alloc::format;
-use alloc::string::String;
-use emu::a64gen::{Outcome, Sequence, NZCV_MASK};
+use alloc::string::{String, ToString};
+use emu::a64gen::compare::{compare, Mismatch};
+use emu::a64gen::emulated::Emulated;
+use emu::a64gen::known::KNOWN;
+use emu::a64gen::{Outcome, Rng, Sequence, MAX_LEN, NZCV_MASK};
+
+/// Random sequences per run: about 2 s under QEMU's TCG.
+const SEQUENCES: u64 = 4000;
+/// The seed unless the run gives one.
+const DEFAULT_SEED: u64 = 0xa64d_0001;
 
 /// The tests of this module.
 pub const TESTS: &[Test] = crate::on_target_tests![
     known_answers,
     registers_and_flags_round_trip,
-    undefined_instruction_is_caught
+    undefined_instruction_is_caught,
+    emulator_matches_hardware
 ];
 
 /// Every known-answer case gives the ARM ARM's registers and flags.
@@ -76,4 +85,64 @@ fn undefined_instruction_is_caught() -> TestResult {
     }
     ensure!(got.nzcv & NZCV_MASK == got.nzcv, "NZCV has stray bits");
     Ok(())
+}
+
+/// emu's CPU against this CPU: random sequences of the generated integer
+/// instructions, each run natively and on the emulator from the same
+/// registers and flags; X0-X30 and NZCV must agree. Sequence `i` of seed
+/// S is sequence 0 of seed S + `i`, so a failure replays alone with
+/// `test native::emulator_matches_hardware seed=S+i`.
+fn emulator_matches_hardware() -> TestResult {
+    let seed = testing::seed(DEFAULT_SEED);
+    crate::println!("  seed {seed:#x}");
+    let mut page = CodePage::install()?;
+    let mut emulated = Emulated::new()?;
+    let (mut native_ticks, mut emulated_ticks, mut instructions) = (0, 0, 0);
+    for i in 0..SEQUENCES {
+        let sequence = Sequence::random(&mut Rng::for_item(seed, i), MAX_LEN);
+        instructions += sequence.words().len();
+        let t0 = cpu::counter();
+        let native = page.run(&sequence).map_err(|e| e.to_string());
+        let t1 = cpu::counter();
+        let emu = emulated.run(&sequence).map_err(|e| e.to_string());
+        let t2 = cpu::counter();
+        native_ticks += t1 - t0;
+        emulated_ticks += t2 - t1;
+        if native == emu {
+            continue;
+        }
+        let mismatch = compare(
+            &sequence,
+            |s| page.run(s).map_err(|e| e.to_string()),
+            |s| emulated.run(s).map_err(|e| e.to_string()),
+        );
+        let Err(mismatch) = mismatch else {
+            return Err(
+                format!("sequence {i} differed once, then agreed: not reproducible").into(),
+            );
+        };
+        report(&mismatch, &emulated);
+        return Err(format!(
+            "sequence {i} differs (replay alone: seed={:#x})",
+            seed.wrapping_add(i)
+        )
+        .into());
+    }
+    crate::println!(
+        "  {SEQUENCES} sequences, {instructions} instructions agree (native {} us, emulated {} us)",
+        cpu::ticks_to_micros(native_ticks),
+        cpu::ticks_to_micros(emulated_ticks)
+    );
+    Ok(())
+}
+
+/// Prints where native (left) and emulated (right) first differ.
+fn report(mismatch: &Mismatch, emulated: &Emulated) {
+    crate::println!("  native / emulated: {mismatch}");
+    if let Some(word) = mismatch.word() {
+        match emulated.disassemble(word) {
+            Some(insn) => crate::println!("  the emulator decodes it as: {insn}"),
+            None => crate::println!("  the emulator does not decode it"),
+        }
+    }
 }

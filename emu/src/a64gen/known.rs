@@ -2,10 +2,10 @@
 //! before and after, the "after" worked out from the ARM ARM's pseudocode
 //! (AddWithCarry, DecodeBitMasks, the shift and extend functions, the
 //! divide's RoundTowardsZero with a zero divisor giving zero). They check
-//! the native harness (a frame that lost a register or the flags fails
-//! them) and, through the same table, the emulator.
+//! the kernel's native harness (a frame that lost a register or the flags
+//! fails them) and, through the same table, the emulator.
 
-use emu::a64gen::{Outcome, Sequence};
+use super::{Outcome, Sequence};
 
 /// One instruction and what the architecture says it does.
 pub struct KnownAnswer {
