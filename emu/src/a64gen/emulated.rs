@@ -72,6 +72,10 @@ impl System for NoSystem {
 pub struct Emulated {
     cpu: Cpu,
     mem: PhysMemoryMap,
+    /// The last run ended early, so the CPU may have left the state a
+    /// generated sequence leaves alone (an exception changes PSTATE,
+    /// ELR, ESR...): reset it before the next.
+    needs_reset: bool,
 }
 
 impl Emulated {
@@ -82,7 +86,11 @@ impl Emulated {
         let mut mem = PhysMemoryMap::new(page);
         mem.add_ram("code", PhysAddr(CODE_BASE), RAM_SIZE, 0)
             .map_err(|e| alloc::format!("code RAM: {e}"))?;
-        Ok(Emulated { cpu, mem })
+        Ok(Emulated {
+            cpu,
+            mem,
+            needs_reset: true,
+        })
     }
 
     /// The instruction `word` as the emulator decodes it, for reports.
@@ -104,7 +112,14 @@ impl Emulated {
                 index: 0,
                 why: alloc::format!("writing the code: {e:?}"),
             })?;
-        self.cpu.reset(CODE_BASE, 0);
+        // A sequence that ran to its end changed X0-X30, NZCV and PC only,
+        // all set here; a full reset (TLBs, system registers) costs more
+        // than the sequence.
+        if self.needs_reset {
+            self.cpu.reset(CODE_BASE, 0);
+        }
+        self.needs_reset = true;
+        self.cpu.regs.pc = CODE_BASE;
         self.cpu.regs.x = sequence.x;
         self.cpu.regs.pstate.set_nzcv(sequence.nzcv);
         for (index, &word) in words.iter().enumerate() {
@@ -130,6 +145,7 @@ impl Emulated {
                 });
             }
         }
+        self.needs_reset = false;
         Ok(Outcome {
             x: self.cpu.regs.x,
             nzcv: self.cpu.regs.pstate.nzcv() & NZCV_MASK,

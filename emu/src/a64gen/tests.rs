@@ -441,3 +441,20 @@ fn an_item_replays_from_its_own_seed() {
     assert_eq!(a, b);
     assert_ne!(a, c);
 }
+
+#[test]
+fn the_emulator_recovers_from_a_sequence_that_faults() {
+    let mut emulated = emulated::Emulated::new().unwrap();
+    let udf = Sequence::new([7; 31], 0, &[0x9100_0421, 0]).unwrap();
+    match emulated.run(&udf) {
+        Err(emulated::EmulatedError::Exception {
+            index, exception, ..
+        }) => {
+            assert_eq!(index, 1);
+            assert!(exception.is_undefined());
+        }
+        other => panic!("UDF #0: {other:?}"),
+    }
+    let case = &known::KNOWN[0];
+    assert_eq!(emulated.run(&case.sequence()), Ok(case.expected()));
+}
