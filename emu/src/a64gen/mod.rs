@@ -406,6 +406,51 @@ pub fn register_value(rng: &mut Rng) -> u64 {
     }
 }
 
+/// Whether `word` (a generated word) writes its Rd field (bits 4:0): every
+/// generated class but the conditional compares.
+fn writes_rd(word: u32) -> bool {
+    !matches!(
+        Class::of(word),
+        Some(Class::CondCompareRegister | Class::CondCompareImmediate) | None
+    )
+}
+
+/// Gives some divisions of `words` the operands the ARM ARM singles out:
+/// a zero divisor (the result is zero), and for SDIV the most negative
+/// dividend over -1 (the quotient overflows and wraps to the dividend).
+/// Only operands that no earlier instruction writes are set, so the
+/// division sees them; the upper half of a 32-bit operand stays random.
+fn plant_division_edge_cases(rng: &mut Rng, x: &mut [u64; 31], words: &[u32]) {
+    for (k, &word) in words.iter().enumerate() {
+        let opcode = (word >> 10) & 0x3f;
+        if Class::of(word) != Some(Class::DataProcessing2) || !(2..=3).contains(&opcode) {
+            continue;
+        }
+        let (rn, rm) = (((word >> 5) & 31) as usize, ((word >> 16) & 31) as usize);
+        let written = |r: usize| {
+            words[..k]
+                .iter()
+                .any(|&w| writes_rd(w) && (w & 31) as usize == r)
+        };
+        if rn == rm || rn == 31 || rm == 31 || written(rn) || written(rm) || rng.one_in(2) {
+            continue;
+        }
+        let wide = word >> 31 == 1;
+        let upper = if wide { 0 } else { rng.next_u64() << 32 };
+        let (min, minus_one) = if wide {
+            (i64::MIN as u64, u64::MAX)
+        } else {
+            (0x8000_0000 | upper, 0xffff_ffff | upper)
+        };
+        if opcode == 3 && rng.one_in(2) {
+            x[rn] = min;
+            x[rm] = minus_one;
+        } else {
+            x[rm] = upper;
+        }
+    }
+}
+
 /// The most instructions a [`Sequence`] holds.
 pub const MAX_LEN: usize = 16;
 
@@ -451,6 +496,7 @@ impl Sequence {
         for w in &mut words[..len] {
             *w = any_instruction(rng);
         }
+        plant_division_edge_cases(rng, &mut x, &words[..len]);
         Sequence {
             x,
             nzcv,

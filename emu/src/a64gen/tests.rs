@@ -458,3 +458,37 @@ fn the_emulator_recovers_from_a_sequence_that_faults() {
     let case = &known::KNOWN[0];
     assert_eq!(emulated.run(&case.sequence()), Ok(case.expected()));
 }
+
+/// Divisions meet a zero divisor and INT_MIN / -1 (at both sizes) in a
+/// few hundred sequences: the state before each division is read from
+/// the emulator running the prefix that precedes it.
+#[test]
+fn divisions_meet_zero_divisors_and_overflow() {
+    let mut emulated = emulated::Emulated::new().unwrap();
+    let mut rng = Rng::new(11);
+    let (mut by_zero, mut overflow32, mut overflow64) = (0, 0, 0);
+    for _ in 0..500 {
+        let sequence = Sequence::random(&mut rng, MAX_LEN);
+        for (k, &word) in sequence.words().iter().enumerate() {
+            let opcode = field(word, 10, 6);
+            if Class::of(word) != Some(Class::DataProcessing2) || !(2..=3).contains(&opcode) {
+                continue;
+            }
+            let before = emulated.run(&sequence.prefix(k)).unwrap();
+            let reg = |r: u32| if r == 31 { 0 } else { before.x[r as usize] };
+            let (n, m) = (reg(field(word, 5, 5)), reg(field(word, 16, 5)));
+            if field(word, 31, 1) == 1 {
+                by_zero += usize::from(m == 0);
+                overflow64 += usize::from(opcode == 3 && n == i64::MIN as u64 && m == u64::MAX);
+            } else {
+                by_zero += usize::from(m as u32 == 0);
+                overflow32 +=
+                    usize::from(opcode == 3 && n as u32 == 0x8000_0000 && m as u32 == u32::MAX);
+            }
+        }
+    }
+    assert!(
+        by_zero >= 20 && overflow32 >= 5 && overflow64 >= 5,
+        "{by_zero} zero divisors, {overflow32} + {overflow64} overflows"
+    );
+}
