@@ -84,10 +84,12 @@ pub mod cpacr {
 pub const MIDR: u64 = 0x000f_0000;
 /// MPIDR_EL1: RES1 bit 31, uniprocessor, affinity 0.
 pub const MPIDR: u64 = 0x8000_0000 | (1 << 30);
-/// CTR_EL0: 64-byte lines, PIPT instruction cache, no IDC/DIC.
-pub const CTR: u64 = 0x8444_c004;
-/// DCZID_EL0.BS: log2 of the DC ZVA block in words (64 bytes).
-pub const DCZID_BS: u64 = 4;
+/// CTR_EL0: 32-byte lines, VIPT instruction cache, no IDC/DIC (QEMU
+/// `-cpu max`'s value, so that guests see the same cache geometry).
+pub const CTR: u64 = 0x8003_8003;
+/// DCZID_EL0.BS: log2 of the DC ZVA block in words: 512 bytes, as QEMU
+/// `-cpu max`.
+pub const DCZID_BS: u64 = 7;
 /// DCZID_EL0.DZP.
 pub const DCZID_DZP: u64 = 1 << 4;
 /// ID_AA64PFR0_EL1: EL0 and EL1 AArch64 only, no EL2/EL3, FP and AdvSIMD

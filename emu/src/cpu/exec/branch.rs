@@ -265,8 +265,8 @@ pub fn sys(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult {
             let base = x & !(block - 1);
             let zeros = [0u8; 32];
             let acc = AccessType::normal(AccessKind::Write, 1);
-            // The block is inside one 1K page: the first write translates
-            // and checks it, so a fault leaves the block untouched.
+            // The block (512 bytes) is inside one 1K page: the first write
+            // translates and checks it, so a fault leaves it untouched.
             for k in 0..block / 32 {
                 cpu.write_mem(ctx.mem, base + 32 * k, &zeros, &acc)?;
             }
