@@ -10,7 +10,7 @@
 //! half happens. A device sees the guest's own access size.
 
 use crate::addr::{PhysAddr, VirtAddr};
-use crate::arch::esr::{AccessSyndrome, DataAbort, Esr, FaultStatus, Origin};
+use crate::arch::esr::{DataAbort, Esr, FaultStatus, Origin};
 use crate::granule::Granule;
 use crate::mem::{AccessSize, PhysMemoryMap};
 use crate::mmu::fault::{Access, AccessKind, El, Fault, FaultKind};
@@ -48,8 +48,6 @@ pub struct AccessType {
     pub align: u64,
     /// Exclusive, acquire/release or atomic: unaligned is always a fault.
     pub strict: bool,
-    /// The instruction syndrome (ISV) of a single-register access.
-    pub syndrome: Option<AccessSyndrome>,
 }
 
 impl AccessType {
@@ -60,7 +58,6 @@ impl AccessType {
             unprivileged: false,
             align,
             strict: false,
-            syndrome: None,
         }
     }
 }
@@ -226,7 +223,9 @@ impl Cpu {
         let abort = DataAbort {
             write: acc.kind == AccessKind::Write || cm,
             cache_maintenance: cm,
-            syndrome: acc.syndrome,
+            // No instruction syndrome (ISV = 0): it is only reported for
+            // aborts taken to EL2 (QEMU does the same).
+            syndrome: None,
             far_not_valid: false,
         };
         let esr = match f {
@@ -242,7 +241,9 @@ impl Cpu {
         let abort = DataAbort {
             write: acc.kind == AccessKind::Write,
             cache_maintenance: false,
-            syndrome: acc.syndrome,
+            // No instruction syndrome (ISV = 0): it is only reported for
+            // aborts taken to EL2 (QEMU does the same).
+            syndrome: None,
             far_not_valid: false,
         };
         Exception::with_far(Esr::alignment(self.origin(), abort), va)

@@ -4,7 +4,6 @@
 //! load-acquire/store-release.
 
 use super::{extend_reg, sign_extend, undefined, Ctx, ExecResult};
-use crate::arch::esr::AccessSyndrome;
 use crate::cpu::exception::Exception;
 use crate::cpu::insn::Insn;
 use crate::cpu::memory::{AccessType, SCTLR_SA, SCTLR_SA0};
@@ -99,17 +98,7 @@ fn single_xfer(i: &Insn) -> Option<Option<Xfer>> {
     }))
 }
 
-fn syndrome(x: &Xfer, rt: usize, acquire_release: bool) -> Option<AccessSyndrome> {
-    (!x.simd).then_some(AccessSyndrome {
-        size_log2: x.size.trailing_zeros() as u8,
-        sign_extend: x.signed,
-        register: rt as u8,
-        sixty_four: x.reg64,
-        acquire_release,
-    })
-}
-
-fn access(x: &Xfer, syn: Option<AccessSyndrome>) -> AccessType {
+fn access(x: &Xfer) -> AccessType {
     AccessType {
         kind: if x.load {
             AccessKind::Read
@@ -119,7 +108,6 @@ fn access(x: &Xfer, syn: Option<AccessSyndrome>) -> AccessType {
         unprivileged: false,
         align: x.size as u64,
         strict: false,
-        syndrome: syn,
     }
 }
 
@@ -180,12 +168,7 @@ pub fn imm9(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult {
     let b = base(cpu, n)?;
     let addr = if mode == 0b01 { b } else { b.wrapping_add(off) };
     let writeback = mode & 1 == 1;
-    let syn = if writeback {
-        None
-    } else {
-        syndrome(&x, i.rt(), false)
-    };
-    let mut acc = access(&x, syn);
+    let mut acc = access(&x);
     acc.unprivileged = unprivileged;
     transfer(cpu, ctx, addr, &x, i.rt(), &acc)?;
     if writeback {
@@ -206,7 +189,7 @@ pub fn unsigned_offset(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult
         cpu.check_fp_enabled()?;
     }
     let addr = base(cpu, i.rn())?.wrapping_add(u64::from(i.imm()) * x.size as u64);
-    let acc = access(&x, syndrome(&x, i.rt(), false));
+    let acc = access(&x);
     transfer(cpu, ctx, addr, &x, i.rt(), &acc)
 }
 
@@ -232,7 +215,7 @@ pub fn register_offset(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult
     };
     let off = extend_reg(cpu.regs.x(i.rm()), option, shift);
     let addr = base(cpu, i.rn())?.wrapping_add(off);
-    let acc = access(&x, syndrome(&x, i.rt(), false));
+    let acc = access(&x);
     transfer(cpu, ctx, addr, &x, i.rt(), &acc)
 }
 
@@ -275,7 +258,7 @@ pub fn literal(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult {
     }
     let off = sign_extend(u64::from(i.imm()) << 2, 21) as u64;
     let addr = cpu.regs.pc.wrapping_add(off);
-    let acc = access(&x, syndrome(&x, i.rt(), false));
+    let acc = access(&x);
     transfer(cpu, ctx, addr, &x, i.rt(), &acc)
 }
 
@@ -371,7 +354,7 @@ pub fn exclusive(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult {
                 signed: false,
                 reg64: size == 8,
             };
-            let mut acc = access(&x, syndrome(&x, t, true));
+            let mut acc = access(&x);
             acc.strict = true;
             return transfer(cpu, ctx, addr, &x, t, &acc);
         }
@@ -388,7 +371,6 @@ pub fn exclusive(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult {
         unprivileged: false,
         align: total as u64,
         strict: true,
-        syndrome: None,
     };
     let mut buf = [0u8; 16];
     if l {
