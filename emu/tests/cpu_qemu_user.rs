@@ -174,7 +174,7 @@ fn random_insn(rng: &mut Rng, out: &mut Vec<String>) {
     };
     let x = |rng: &mut Rng| format!("x{}", rng.below(25));
     let cond = |rng: &mut Rng| COND[rng.below(14) as usize];
-    let insn = match rng.below(40) {
+    let insn = match rng.below(41) {
         0 => format!(
             "{} {}, {}, #{}{}",
             rng.pick(&["add", "adds", "sub", "subs"]),
@@ -640,6 +640,36 @@ fn random_insn(rng: &mut Rng, out: &mut Vec<String>) {
             }
         }
         38 => "dc zva, x28".into(),
+        39 => {
+            // LSE atomics on aligned addresses of the buffer.
+            let ord = rng.pick(&["", "a", "l", "al"]);
+            let (sfx, r, wide) = match rng.below(4) {
+                0 => ("b", "w", false),
+                1 => ("h", "w", false),
+                2 => ("", "w", false),
+                _ => ("", "x", true),
+            };
+            let (a, b) = (rng.below(25), rng.below(25));
+            match rng.below(4) {
+                0 | 1 => format!(
+                    "{}{ord}{sfx} {r}{a}, {r}{b}, [x28]",
+                    rng.pick(&[
+                        "ldadd", "ldclr", "ldeor", "ldset", "ldsmax", "ldsmin", "ldumax", "ldumin",
+                        "swp"
+                    ])
+                ),
+                2 => format!("cas{ord}{sfx} {r}{a}, {r}{b}, [x28]"),
+                _ => {
+                    let (a, b) = (2 * rng.below(12), 2 * rng.below(12));
+                    let r = if wide { "x" } else { "w" };
+                    format!(
+                        "casp{ord} {r}{a}, {r}{}, {r}{b}, {r}{}, [x28]",
+                        a + 1,
+                        b + 1
+                    )
+                }
+            }
+        }
         _ => format!(
             "{} {}, {}",
             rng.pick(&["neg", "negs", "mvn", "mov"]),
@@ -990,6 +1020,7 @@ fn build(dir: &Path, asm: &str) -> Result<Built, String> {
         Ok(out.stdout)
     };
     run(Command::new("aarch64-linux-gnu-as")
+        .arg("-march=armv8.1-a")
         .arg(&s)
         .arg("-o")
         .arg(&o))?;

@@ -423,6 +423,54 @@ impl Cpu {
         self.write_mem(mem, va, &value.to_le_bytes()[..size], acc)
     }
 
+    /// An atomic read-modify-write of `len` bytes (1 to 16) at `va`
+    /// (FEAT_LSE): translated and checked for writing, then read, then
+    /// `update` gives the bytes to write (or `None` to write nothing, a
+    /// failed compare-and-swap). Returns the old bytes.
+    pub(crate) fn atomic_rmw(
+        &mut self,
+        mem: &mut PhysMemoryMap,
+        va: u64,
+        len: usize,
+        update: impl FnOnce(&[u8]) -> Option<[u8; 16]>,
+    ) -> Result<[u8; 16], Exception> {
+        let acc = AccessType {
+            kind: AccessKind::Write,
+            unprivileged: false,
+            align: len as u64,
+            strict: true,
+        };
+        let parts = self.translate_access(mem, va, len, &acc)?;
+        let mut old = [0u8; 16];
+        let mut off = 0;
+        for p in parts.iter().flatten() {
+            let dst = &mut old[off..off + p.len];
+            let ok = match p.route {
+                Route::Host(h) => arena_slice(mem, h, p.len)
+                    .map(|s| dst.copy_from_slice(s))
+                    .is_some(),
+                Route::Phys(pa) => phys_read(mem, pa, dst, acc.align),
+            };
+            if !ok {
+                let read = AccessType {
+                    kind: AccessKind::Read,
+                    ..acc
+                };
+                return Err(self.data_fault(
+                    va.wrapping_add(off as u64),
+                    Failure::External,
+                    &read,
+                    false,
+                ));
+            }
+            off += p.len;
+        }
+        if let Some(new) = update(&old[..len]) {
+            self.write_parts(mem, va, &new[..len], &acc, &parts)?;
+        }
+        Ok(old)
+    }
+
     /// Store-exclusive: translates and checks first, then stores only if
     /// the local monitor holds this physical address and size. Returns
     /// whether the store happened.

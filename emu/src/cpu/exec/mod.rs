@@ -72,7 +72,7 @@ pub(crate) fn step_one(cpu: &mut Cpu, mem: &mut PhysMemoryMap, sys: &mut dyn Sys
     };
     step.word = Some(word);
     cpu.next_pc = pc.wrapping_add(4);
-    let insn = cpu.decoder.decode(word);
+    let insn = cpu.decode(word);
     step.insn = insn;
     let result = match &insn {
         Some(i) => {
