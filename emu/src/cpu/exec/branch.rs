@@ -14,6 +14,9 @@ use crate::mmu::fault::{Access, AccessKind, El};
 use crate::mmu::regime::tcr;
 use crate::tlb::{AsidMatch, LevelScope};
 
+/// PAR_EL1.NS (bit 9) of a successful translation.
+const PAR_NS: u64 = 1 << 9;
+
 /// B.cond.
 pub fn b_cond(cpu: &mut Cpu, _: &mut Ctx<'_>, i: &Insn) -> ExecResult {
     if cpu.regs.pstate.condition_holds(i.cond()) {
@@ -236,7 +239,10 @@ pub fn sys(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult {
                 AccessKind::Read
             };
             let result = cpu.walk(ctx.mem, x, Access::new(el, kind));
-            cpu.sys.par = par_el1(&result);
+            // NS is UNKNOWN for a Non-secure regime; like QEMU (whose
+            // virt board runs EL1 Non-secure) report 1 on success.
+            let ns = if result.is_ok() { PAR_NS } else { 0 };
+            cpu.sys.par = par_el1(&result) | ns;
         }
         // IC IALLUIS, IC IALLU: nothing is cached from instruction memory
         // (each instruction is fetched and decoded anew).

@@ -479,8 +479,9 @@ fn at_s1e1r_writes_par_el1_from_the_walk() {
     t.cpu.regs.x[1] = RAM + 0x5123;
     t.cpu.regs.x[2] = RAM + 0x6000;
     assert_eq!(t.run(), Exit::WaitForInterrupt { pc: RAM + 16 });
-    // ATTR 0xff, PA, RES1 bit 11, SH Inner (0b11 at bits 8:7).
-    assert_eq!(t.cpu.regs.x[4], 0xff00_0000_4000_5980);
+    // ATTR 0xff, PA, RES1 bit 11, NS (bit 9: UNKNOWN, 1 as on QEMU's
+    // Non-secure virt), SH Inner (0b11 at bits 8:7).
+    assert_eq!(t.cpu.regs.x[4], 0xff00_0000_4000_5b80);
     // F, FST translation level 3 (0b000111 at bits 6:1), RES1 bit 11.
     assert_eq!(t.cpu.regs.x[5], 0x80f);
 }
