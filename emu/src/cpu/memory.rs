@@ -294,6 +294,21 @@ impl Cpu {
         buf: &mut [u8],
         acc: &AccessType,
     ) -> Result<PhysAddr, Exception> {
+        if let Some(host) = self.fast_host(va, buf.len(), acc) {
+            if let Some(s) = arena_slice(mem, host, buf.len()) {
+                buf.copy_from_slice(s);
+                let slot = self.tlb.tlb(self.mmu_idx(acc.unprivileged)).slot_of(va);
+                let info = self
+                    .tlb
+                    .tlb(self.mmu_idx(acc.unprivileged))
+                    .info(slot)
+                    .copied()
+                    .unwrap_or_default();
+                return Ok(PhysAddr(
+                    info.pa_base.wrapping_add(va.wrapping_sub(info.map_base)),
+                ));
+            }
+        }
         let parts = self.translate_access(mem, va, buf.len(), acc)?;
         let mut off = 0;
         let mut first_pa = PhysAddr(0);
@@ -330,8 +345,27 @@ impl Cpu {
         data: &[u8],
         acc: &AccessType,
     ) -> Result<(), Exception> {
+        if let Some(host) = self.fast_host(va, data.len(), acc) {
+            if let Some(d) = arena_slice_mut(mem, host, data.len()) {
+                d.copy_from_slice(data);
+                return Ok(());
+            }
+        }
         let parts = self.translate_access(mem, va, data.len(), acc)?;
         self.write_parts(mem, va, data, acc, &parts)
+    }
+
+    /// The TLB fast path for an access of `len` bytes: an arena offset
+    /// when one unflagged entry (RAM, whole page, permitted) covers it and
+    /// no alignment rule can apply (aligned elements; a page the guest
+    /// maps as Device memory is only reached through here when aligned).
+    #[inline]
+    fn fast_host(&mut self, va: u64, len: usize, acc: &AccessType) -> Option<u64> {
+        if acc.strict || va & (acc.align - 1) != 0 {
+            return None;
+        }
+        let idx = self.mmu_idx(acc.unprivileged);
+        self.tlb.tlb_mut(idx).probe(va, len as u64, acc.kind)
     }
 
     fn write_parts(

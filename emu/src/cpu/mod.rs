@@ -405,7 +405,7 @@ impl Cpu {
     pub fn run(&mut self, mem: &mut PhysMemoryMap, sys: &mut dyn System, budget: u64) -> Exit {
         self.tlb.sync_map(mem);
         for _ in 0..budget {
-            if let Some(exit) = exec::step_one(self, mem, sys).exit {
+            if let Some(exit) = exec::run_one(self, mem, sys) {
                 return exit;
             }
         }
