@@ -165,6 +165,30 @@ impl Cpu {
         )
     }
 
+    /// The address the TLB is indexed with: with the top byte ignored
+    /// (TCR_EL1.TBIn, and TBIDn for fetches) the tag is replaced by the
+    /// sign extension of bit 55, so that tagged aliases share one entry and
+    /// TLBI by VA (which carries no tag) reaches it. Faults still report
+    /// the address as the guest gave it.
+    #[inline(always)]
+    fn tlb_va(&self, va: u64, kind: AccessKind) -> u64 {
+        use crate::mmu::regime::tcr;
+        let t = self.sys.tcr;
+        if t & (tcr::TBI0 | tcr::TBI1) == 0 {
+            return va;
+        }
+        let (tbi, tbid) = if va >> 55 & 1 == 1 {
+            (tcr::TBI1, tcr::TBID1)
+        } else {
+            (tcr::TBI0, tcr::TBID0)
+        };
+        if t & tbi != 0 && !(kind == AccessKind::Execute && t & tbid != 0) {
+            (((va << 8) as i64) >> 8) as u64
+        } else {
+            va
+        }
+    }
+
     /// The granule of the range `va` is in, as the walk used it.
     fn granule_for(&self, va: u64) -> Granule {
         use crate::mmu::regime::tcr;
@@ -272,7 +296,7 @@ impl Cpu {
                 break;
             }
             let (route, pa, device) = self
-                .translate_part(mem, idx, at, acc.kind)
+                .translate_part(mem, idx, self.tlb_va(at, acc.kind), acc.kind)
                 .map_err(|f| self.data_fault(at, f, acc, false))?;
             if device && !aligned {
                 return Err(self.alignment_fault(va, acc));
@@ -365,6 +389,7 @@ impl Cpu {
             return None;
         }
         let idx = self.mmu_idx(acc.unprivileged);
+        let va = self.tlb_va(va, acc.kind);
         self.tlb.tlb_mut(idx).probe(va, len as u64, acc.kind)
     }
 
@@ -416,10 +441,11 @@ impl Cpu {
     ) -> Result<u64, Exception> {
         let idx = self.mmu_idx(acc.unprivileged);
         if va & (size as u64 - 1) == 0 && !acc.strict {
+            let tva = self.tlb_va(va, AccessKind::Read);
             if let Some(host) = self
                 .tlb
                 .tlb_mut(idx)
-                .probe(va, size as u64, AccessKind::Read)
+                .probe(tva, size as u64, AccessKind::Read)
             {
                 if let Some(b) = arena_slice(mem, host, size) {
                     return Ok(le(b));
@@ -443,10 +469,11 @@ impl Cpu {
     ) -> Result<(), Exception> {
         let idx = self.mmu_idx(acc.unprivileged);
         if va & (size as u64 - 1) == 0 && !acc.strict {
+            let tva = self.tlb_va(va, AccessKind::Write);
             if let Some(host) = self
                 .tlb
                 .tlb_mut(idx)
-                .probe(va, size as u64, AccessKind::Write)
+                .probe(tva, size as u64, AccessKind::Write)
             {
                 if let Some(b) = arena_slice_mut(mem, host, size) {
                     b.copy_from_slice(&value.to_le_bytes()[..size]);
@@ -532,7 +559,8 @@ impl Cpu {
             return Err(Exception::pc_alignment(pc));
         }
         let idx = self.mmu_idx(false);
-        if let Some(host) = self.tlb.tlb_mut(idx).probe(pc, 4, AccessKind::Execute) {
+        let tva = self.tlb_va(pc, AccessKind::Execute);
+        if let Some(host) = self.tlb.tlb_mut(idx).probe(tva, 4, AccessKind::Execute) {
             if let Some(b) = arena_slice(mem, host, 4) {
                 return Ok(le(b) as u32);
             }
@@ -546,7 +574,7 @@ impl Cpu {
             Exception::with_far(Esr::instruction_abort(origin, status, false), pc)
         };
         let (route, _, _) = self
-            .translate_part(mem, idx, pc, AccessKind::Execute)
+            .translate_part(mem, idx, tva, AccessKind::Execute)
             .map_err(abort)?;
         let mut b = [0u8; 4];
         let ok = match route {
