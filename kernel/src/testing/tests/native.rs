@@ -31,21 +31,25 @@ pub const TESTS: &[Test] = crate::on_target_tests![
     emulator_matches_hardware
 ];
 
-/// Every known-answer case gives the ARM ARM's registers and flags.
+/// Every known-answer case gives the ARM ARM's registers and flags,
+/// natively and on the emulator as built for the kernel.
 fn known_answers() -> TestResult {
     let mut page = CodePage::install()?;
+    let mut emulated = Emulated::new()?;
     for case in KNOWN {
-        let got = page
-            .run(&case.sequence())
-            .map_err(|e| format!("{}: {e}", case.asm))?;
-        let expected = case.expected();
-        if let Some(d) = expected.differences(&got).first() {
-            return Err(
-                format!("{} ({:#010x}): ARM ARM / native: {d}", case.asm, case.word).into(),
-            );
+        let sequence = case.sequence();
+        let native = page.run(&sequence).map_err(|e| e.to_string());
+        let emu = emulated.run(&sequence).map_err(|e| e.to_string());
+        for (side, got) in [("native", native), ("emulated", emu)] {
+            let got = got.map_err(|e| format!("{} {side}: {e}", case.asm))?;
+            if let Some(d) = case.expected().differences(&got).first() {
+                return Err(
+                    format!("{} ({:#010x}): ARM ARM / {side}: {d}", case.asm, case.word).into(),
+                );
+            }
         }
     }
-    crate::println!("  {} cases", KNOWN.len());
+    crate::println!("  {} cases, native and emulated", KNOWN.len());
     Ok(())
 }
 
