@@ -382,6 +382,30 @@ pub fn instruction(rng: &mut Rng, class: Class) -> u32 {
     }
 }
 
+/// Whether running `word` can only change X0-X30 and NZCV or take an
+/// exception: a word of one of the generated classes that names no SP
+/// (in the 2-source class only the six generated operations, as the rest
+/// of that row, MTE's IRG and SUBP among them, can write SP), or a
+/// permanently undefined UDF. A harness that runs words natively accepts
+/// only these: no branch, memory access or SP write can escape it.
+pub fn harmless(word: u32) -> bool {
+    if word >> 16 == 0 {
+        return true;
+    }
+    let Some(class) = Class::of(word) else {
+        return false;
+    };
+    let rd_sp = word & 31 == 31;
+    let rn_sp = (word >> 5) & 31 == 31;
+    let sets_flags = (word >> 29) & 1 == 1;
+    match class {
+        Class::AddSubImmediate | Class::AddSubExtended => !rn_sp && (sets_flags || !rd_sp),
+        Class::LogicalImmediate => !rd_sp || (word >> 29) & 3 == 0b11,
+        Class::DataProcessing2 => matches!((word >> 10) & 0x3f, 2 | 3 | 8..=11),
+        _ => true,
+    }
+}
+
 /// One random word of a random class.
 pub fn any_instruction(rng: &mut Rng) -> u32 {
     let class = Class::ALL[rng.below(Class::ALL.len() as u64) as usize];

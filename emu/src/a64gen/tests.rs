@@ -131,7 +131,36 @@ fn no_word_is_reserved_or_names_sp() {
             let word = instruction(&mut rng, class);
             assert!(!reserved(word, class), "{word:#010x} ({class}) is reserved");
             assert!(!names_sp(word, class), "{word:#010x} ({class}) names SP");
+            assert!(harmless(word), "{word:#010x} ({class}) refused");
         }
+    }
+}
+
+#[test]
+fn harmless_refuses_branches_memory_and_sp() {
+    for (word, asm) in [
+        (0x9100_03e0, "mov x0, sp"),
+        (0x9100_041f, "add sp, x0, #1"),
+        (0xb240_03ff, "orr sp, xzr, #1"),
+        (0x8b20_63ff, "add sp, sp, x0"),
+        (0x9ac1_101f, "irg sp, x0, x1"),
+        (0x1400_0000, "b ."),
+        (0xd65f_03c0, "ret"),
+        (0xf940_0000, "ldr x0, [x0]"),
+        (0xf900_0000, "str x0, [x0]"),
+        (0xd400_0001, "svc #0"),
+        (0xd51b_4200, "msr nzcv, x0"),
+    ] {
+        assert!(!harmless(word), "{asm} ({word:#010x}) accepted");
+    }
+    for (word, asm) in [
+        (0x0000_0000, "udf #0"),
+        (0xab02_0020, "adds x0, x1, x2"),
+        (0xb100_001f, "cmn x0, #0"),
+        (0xf240_1fff, "tst xzr, #0xff"),
+        (0x9ac8_0ce6, "sdiv x6, x7, x8"),
+    ] {
+        assert!(harmless(word), "{asm} ({word:#010x}) refused");
     }
 }
 

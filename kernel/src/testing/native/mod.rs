@@ -23,18 +23,30 @@ use emu::mmu::{AccessPermissions, PageTable, Stage1Attributes, TableConfig};
 
 /// Why a sequence did not run to its end natively.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NativeFault {
-    /// ESR_EL1 of the exception it took.
-    pub syndrome: Esr,
+pub enum NativeFault {
+    /// It took an exception, with this ESR_EL1.
+    Exception(Esr),
+    /// Instruction `index` could escape the harness (a branch, a memory
+    /// access, an SP write...): it was not run.
+    Refused {
+        /// Which instruction.
+        index: usize,
+        /// Its word.
+        word: u32,
+    },
 }
 
 impl fmt::Display for NativeFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the sequence took an exception natively: {}",
-            self.syndrome
-        )
+        match self {
+            NativeFault::Exception(esr) => {
+                write!(f, "the sequence took an exception natively: {esr}")
+            }
+            NativeFault::Refused { index, word } => write!(
+                f,
+                "instruction {index} ({word:#010x}) is not one the harness runs natively"
+            ),
+        }
     }
 }
 
@@ -59,6 +71,15 @@ impl CodePage {
             .ok_or("the MMU is off: no W^X map to run code from")?
             .granule;
         let size = granule.size();
+        let words = frame::fault_entry().len()
+            + frame::prologue().len()
+            + emu::a64gen::MAX_LEN
+            + frame::epilogue().len();
+        if 4 * words as u64 > size {
+            return Err(format!(
+                "a framed sequence needs {words} words: more than a page"
+            ));
+        }
         let frame = frames::allocate_zeroed(size as usize, size as usize)
             .ok_or("no free frame for the code page")?;
         let mut page = CodePage {
@@ -105,6 +126,7 @@ impl CodePage {
     fn write(&mut self, index: usize, words: &[u32]) -> usize {
         for (i, w) in words.iter().enumerate() {
             let offset = ((index + i) * 4) as u64;
+            // `install` checked that the longest framed sequence fits.
             assert!(offset < self.size, "code page overflow");
             // SAFETY: the frame is ours, identity-mapped read/write.
             unsafe { core::ptr::write_volatile((self.frame + offset) as *mut u32, *w) };
@@ -113,8 +135,17 @@ impl CodePage {
     }
 
     /// Runs `sequence` from its registers and flags and returns theirs
-    /// after its last instruction.
+    /// after its last instruction. Only [`emu::a64gen::harmless`] words
+    /// run; any other refuses the sequence.
     pub fn run(&mut self, sequence: &Sequence) -> Result<Outcome, NativeFault> {
+        if let Some((index, &word)) = sequence
+            .words()
+            .iter()
+            .enumerate()
+            .find(|(_, &w)| !emu::a64gen::harmless(w))
+        {
+            return Err(NativeFault::Refused { index, word });
+        }
         let start = frame::fault_entry().len();
         let mut end = self.write(start, frame::prologue());
         end = self.write(end, sequence.words());
@@ -127,15 +158,13 @@ impl CodePage {
             nzcv: sequence.nzcv,
             ..NativeState::default()
         };
-        // SAFETY: the page holds the prologue, the sequence (generated
-        // data-processing instructions, which touch neither SP nor memory
-        // and do not branch) and the epilogue, synchronised above; the
-        // fault entry is registered.
+        // SAFETY: the page holds the prologue, the sequence (harmless
+        // words: register-only data processing that touches neither SP
+        // nor memory nor the PC, or UDF) and the epilogue, synchronised
+        // above; the fault entry is registered.
         unsafe { frame::call(self.exec + offset, &mut state) };
         if state.faulted != 0 {
-            return Err(NativeFault {
-                syndrome: Esr(state.esr),
-            });
+            return Err(NativeFault::Exception(Esr(state.esr)));
         }
         Ok(Outcome {
             x: state.x,

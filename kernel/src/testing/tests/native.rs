@@ -4,7 +4,7 @@
 
 use crate::arch::cpu;
 use crate::ensure;
-use crate::testing::native::CodePage;
+use crate::testing::native::{CodePage, NativeFault};
 use crate::testing::{self, Test, TestResult};
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -27,7 +27,7 @@ const DEFAULT_SEED: u64 = 0xa64d_0001;
 pub const TESTS: &[Test] = crate::on_target_tests![
     known_answers,
     registers_and_flags_round_trip,
-    undefined_instruction_is_caught,
+    exceptions_caught_escapes_refused,
     emulator_matches_hardware
 ];
 
@@ -73,18 +73,23 @@ fn registers_and_flags_round_trip() -> TestResult {
     Ok(())
 }
 
-/// A sequence that takes an exception (UDF #0) returns it as an error,
-/// and the page keeps working afterwards.
-fn undefined_instruction_is_caught() -> TestResult {
+/// A sequence that takes an exception (UDF #0) returns it as an error, a
+/// word that could escape the harness (B .) is refused, and the page keeps
+/// working afterwards.
+fn exceptions_caught_escapes_refused() -> TestResult {
     let mut page = CodePage::install()?;
     let sequence = Sequence::new([7; 31], 0, &[0x0000_0000]).ok_or(String::from("sequence"))?;
     match page.run(&sequence) {
-        Err(fault) => ensure!(
-            fault.syndrome.ec() == 0,
-            "UDF #0 gave {}, not the Unknown reason",
-            fault.syndrome
-        ),
-        Ok(outcome) => return Err(format!("UDF #0 ran to the end: {outcome:?}").into()),
+        Err(NativeFault::Exception(esr)) => {
+            ensure!(esr.ec() == 0, "UDF #0 gave {esr}, not the Unknown reason")
+        }
+        other => return Err(format!("UDF #0: {other:?}").into()),
+    }
+    let branch =
+        Sequence::new([7; 31], 0, &[0xab02_0020, 0x1400_0000]).ok_or(String::from("sequence"))?;
+    match page.run(&branch) {
+        Err(NativeFault::Refused { index: 1, .. }) => {}
+        other => return Err(format!("B . was not refused: {other:?}").into()),
     }
     // ADDS X0, X1, X2 right after.
     let case = &KNOWN[0];
