@@ -69,6 +69,10 @@ pub mod sctlr_el0 {
     pub const DZE: u64 = 1 << 14;
     /// UCT: EL0 may read CTR_EL0.
     pub const UCT: u64 = 1 << 15;
+    /// nTWI: WFI at EL0 is not trapped.
+    pub const NTWI: u64 = 1 << 16;
+    /// nTWE: WFE at EL0 is not trapped.
+    pub const NTWE: u64 = 1 << 18;
     /// UCI: EL0 may use DC CVAU, CIVAC, CVAC and IC IVAU.
     pub const UCI: u64 = 1 << 26;
 }

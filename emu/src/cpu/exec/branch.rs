@@ -4,6 +4,7 @@
 //! the SYS space (AT, DC, IC, TLBI).
 
 use super::{sign_extend, undefined, Ctx, ExecResult, Stop};
+use crate::arch::esr::Esr;
 use crate::arch::par::par_el1;
 use crate::cpu::exception::Exception;
 use crate::cpu::insn::Insn;
@@ -121,10 +122,26 @@ pub fn exception_generation(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecR
 /// the pointer authentication and BTI hints, which this CPU does not
 /// implement) executes as a NOP, as the architecture requires.
 pub fn hint(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult {
+    const WFE: u32 = 0b000_0010;
     const WFI: u32 = 0b000_0011;
-    if i.rm_field() << 3 | i.op_bit() == WFI {
+    let n = i.rm_field() << 3 | i.op_bit();
+    if n != WFI && n != WFE {
+        return Ok(());
+    }
+    // At EL0, SCTLR_EL1.nTWI/nTWE clear traps WFI/WFE to EL1 (EC 0x01).
+    let allowed = if n == WFI {
+        sctlr_el0::NTWI
+    } else {
+        sctlr_el0::NTWE
+    };
+    if cpu.regs.pstate.el == 0 && cpu.sys.sctlr & allowed == 0 {
+        return Err(Exception::new(Esr::wfx_trap(n == WFE)).into());
+    }
+    if n == WFI {
         return call_result(ctx.sys.wfi(cpu.regs.pc));
     }
+    // WFE with no event source: a NOP (the architecture lets WFE wake at
+    // any time).
     Ok(())
 }
 

@@ -573,3 +573,23 @@ fn tagged_addresses_share_the_tlb_entry_that_tlbi_by_va_drops() {
     assert_eq!(t.run(), Exit::WaitForInterrupt { pc: RAM + 28 });
     assert_eq!((t.cpu.regs.x[0], t.cpu.regs.x[5]), (1, 2));
 }
+
+#[test]
+fn wfi_at_el0_traps_unless_sctlr_ntwi_is_set() {
+    let mut t = setup(&[
+        0xd69f03e0, // eret
+    ]);
+    words(&mut t.mem, RAM + 0x100, &[0xd503207f]); // wfi
+    t.cpu.sys.spsr = 0;
+    t.cpu.sys.elr = RAM + 0x100;
+    // EC 0x01, IL, CV = 1, COND = 0b1110, TI = 0 (WFI).
+    t.expect_vector(SYNC_LOWER, 0x07e0_0000, RAM + 0x100);
+    let mut t = setup(&[
+        0xd69f03e0, // eret
+    ]);
+    words(&mut t.mem, RAM + 0x100, &[0xd503207f]); // wfi
+    t.cpu.sys.spsr = 0;
+    t.cpu.sys.elr = RAM + 0x100;
+    t.cpu.sys.sctlr |= 1 << 16;
+    assert_eq!(t.run(), Exit::WaitForInterrupt { pc: RAM + 0x100 });
+}
