@@ -122,7 +122,15 @@ impl Emulated {
         self.cpu.regs.pc = CODE_BASE;
         self.cpu.regs.x = sequence.x;
         self.cpu.regs.pstate.set_nzcv(sequence.nzcv);
-        for (index, &word) in words.iter().enumerate() {
+        // Branches only go forward, so at most one step per instruction.
+        let end = CODE_BASE + 4 * words.len() as u64;
+        for _ in 0..words.len() {
+            let pc = self.cpu.regs.pc;
+            if pc == end {
+                break;
+            }
+            let index = ((pc - CODE_BASE) / 4) as usize;
+            let word = words.get(index).copied().unwrap_or(0);
             let step = self.cpu.step(&mut self.mem, &mut NoSystem);
             if let Some(exception) = step.exception {
                 return Err(EmulatedError::Exception {
@@ -131,19 +139,25 @@ impl Emulated {
                     exception,
                 });
             }
-            let next = CODE_BASE + 4 * (index as u64 + 1);
             if let Some(exit) = step.exit {
                 return Err(EmulatedError::Stopped {
                     index,
                     why: alloc::format!("{exit}"),
                 });
             }
-            if self.cpu.regs.pc != next {
+            let next = self.cpu.regs.pc;
+            if next <= pc || next > end {
                 return Err(EmulatedError::Stopped {
                     index,
-                    why: alloc::format!("PC {:#x}, not {next:#x}", self.cpu.regs.pc),
+                    why: alloc::format!("PC {next:#x}, outside {pc:#x}..={end:#x}"),
                 });
             }
+        }
+        if self.cpu.regs.pc != end {
+            return Err(EmulatedError::Stopped {
+                index: words.len(),
+                why: alloc::format!("PC {:#x} short of the end", self.cpu.regs.pc),
+            });
         }
         self.needs_reset = false;
         Ok(Outcome {

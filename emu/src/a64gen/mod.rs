@@ -104,11 +104,17 @@ pub enum Class {
     DataProcessing1,
     /// MADD, MSUB, SMADDL, SMSUBL, SMULH, UMADDL, UMSUBL, UMULH.
     DataProcessing3,
+    /// B.cond, forward inside the sequence.
+    CondBranch,
+    /// CBZ, CBNZ, forward inside the sequence.
+    CompareBranch,
+    /// TBZ, TBNZ, forward inside the sequence.
+    TestBranch,
 }
 
 impl Class {
     /// Every class, in the ARM ARM's order.
-    pub const ALL: [Class; 15] = [
+    pub const ALL: [Class; 18] = [
         Class::AddSubImmediate,
         Class::LogicalImmediate,
         Class::MoveWide,
@@ -124,6 +130,9 @@ impl Class {
         Class::DataProcessing2,
         Class::DataProcessing1,
         Class::DataProcessing3,
+        Class::CondBranch,
+        Class::CompareBranch,
+        Class::TestBranch,
     ];
 
     /// The fixed bits every word of the class has: `(mask, value)`, from
@@ -145,6 +154,9 @@ impl Class {
             Class::DataProcessing2 => (0x7fe0_0000, 0x1ac0_0000),
             Class::DataProcessing1 => (0x7fff_0000, 0x5ac0_0000),
             Class::DataProcessing3 => (0x7f00_0000, 0x1b00_0000),
+            Class::CondBranch => (0xff00_0010, 0x5400_0000),
+            Class::CompareBranch => (0x7e00_0000, 0x3400_0000),
+            Class::TestBranch => (0x7e00_0000, 0x3600_0000),
         }
     }
 
@@ -175,6 +187,9 @@ impl fmt::Display for Class {
             Class::DataProcessing2 => "data-processing (2 source)",
             Class::DataProcessing1 => "data-processing (1 source)",
             Class::DataProcessing3 => "data-processing (3 source)",
+            Class::CondBranch => "conditional branch (immediate)",
+            Class::CompareBranch => "compare and branch (immediate)",
+            Class::TestBranch => "test and branch (immediate)",
         };
         f.write_str(name)
     }
@@ -379,17 +394,59 @@ pub fn instruction(rng: &mut Rng, class: Class) -> u32 {
                 | zr(rng) << 5
                 | zr(rng)
         }
+        // Branches to the next instruction; a sequence aims them further
+        // ([`retarget`]). B.cond: 01010100 imm19 0 cond (bit 4 set is
+        // BC.cond, FEAT_HBC). CBZ/CBNZ: sf 011010 op imm19 Rt. TBZ/TBNZ:
+        // b5 011011 op b40 imm14 Rt (b5 set tests bits 32-63 of Xt).
+        Class::CondBranch => fixed | 1 << 5 | rng.bits(4),
+        Class::CompareBranch => fixed | sf << 31 | rng.bits(1) << 24 | 1 << 5 | zr(rng),
+        Class::TestBranch => {
+            fixed | sf << 31 | rng.bits(1) << 24 | rng.bits(5) << 19 | 1 << 5 | zr(rng)
+        }
     }
 }
 
-/// Whether running `word` can only change X0-X30 and NZCV or take an
-/// exception: a word of one of the generated classes that names no SP
-/// (in the 2-source class only the six generated operations, as the rest
-/// of that row, MTE's IRG and SUBP among them, can write SP), or a
-/// permanently undefined UDF. A harness that runs words natively accepts
-/// only these: no branch, memory access or SP write can escape it.
+/// The instructions a branch word skips forward (its offset, in
+/// instructions, is this plus one), or `None` if `word` is no branch of a
+/// generated class or goes backwards.
+pub fn branch_skip(word: u32) -> Option<u64> {
+    let offset = match Class::of(word)? {
+        Class::CondBranch | Class::CompareBranch => (word >> 5) & 0x7_ffff,
+        Class::TestBranch => (word >> 5) & 0x3fff,
+        _ => return None,
+    };
+    // The sign bit of imm19/imm14 set is a backward branch.
+    let negative = match Class::of(word)? {
+        Class::TestBranch => offset >> 13 != 0,
+        _ => offset >> 18 != 0,
+    };
+    (!negative && offset > 0).then(|| u64::from(offset) - 1)
+}
+
+/// `word` (a branch) aimed `skip` instructions past the next one.
+fn retarget(word: u32, skip: u32) -> u32 {
+    let field = match Class::of(word) {
+        Some(Class::TestBranch) => 0x3fff << 5,
+        _ => 0x7_ffff << 5,
+    };
+    (word & !field) | ((skip + 1) << 5)
+}
+
+/// NOP.
+pub const NOP: u32 = 0xd503_201f;
+
+/// Whether running `word`, wherever it is, can only change X0-X30 and
+/// NZCV or take an exception: a word of one of the generated
+/// data-processing classes that names no SP (in the 2-source class only
+/// the six generated operations, as the rest of that row, MTE's IRG and
+/// SUBP among them, can write SP), NOP, or a permanently undefined UDF.
+/// Branches are judged by their place in a sequence
+/// ([`Sequence::escape`]).
 pub fn harmless(word: u32) -> bool {
     if word >> 16 == 0 {
+        return true;
+    }
+    if word == NOP {
         return true;
     }
     let Some(class) = Class::of(word) else {
@@ -402,6 +459,9 @@ pub fn harmless(word: u32) -> bool {
         Class::AddSubImmediate | Class::AddSubExtended => !rn_sp && (sets_flags || !rd_sp),
         Class::LogicalImmediate => !rd_sp || (word >> 29) & 3 == 0b11,
         Class::DataProcessing2 => matches!((word >> 10) & 0x3f, 2 | 3 | 8..=11),
+        // Where a branch goes depends on where it is: see
+        // [`Sequence::escape`].
+        Class::CondBranch | Class::CompareBranch | Class::TestBranch => false,
         _ => true,
     }
 }
@@ -435,7 +495,13 @@ pub fn register_value(rng: &mut Rng) -> u64 {
 fn writes_rd(word: u32) -> bool {
     !matches!(
         Class::of(word),
-        Some(Class::CondCompareRegister | Class::CondCompareImmediate) | None
+        Some(
+            Class::CondCompareRegister
+                | Class::CondCompareImmediate
+                | Class::CondBranch
+                | Class::CompareBranch
+                | Class::TestBranch
+        ) | None
     )
 }
 
@@ -517,8 +583,12 @@ impl Sequence {
         let nzcv = u64::from(rng.bits(4)) << 28;
         let len = 1 + rng.below(max_len as u64) as usize;
         let mut words = [0; MAX_LEN];
-        for w in &mut words[..len] {
+        for (i, w) in words[..len].iter_mut().enumerate() {
             *w = any_instruction(rng);
+            if branch_skip(*w).is_some() {
+                // Forward, at most to the end of the sequence.
+                *w = retarget(*w, rng.below((len - i) as u64) as u32);
+            }
         }
         plant_division_edge_cases(rng, &mut x, &words[..len]);
         Sequence {
@@ -534,11 +604,26 @@ impl Sequence {
         &self.words[..self.len]
     }
 
-    /// The first `len` instructions from the same state.
+    /// The first `len` instructions from the same state, the rest
+    /// replaced by NOPs, so that a branch among the first lands where it
+    /// did and the state at the end is the state after them.
     pub fn prefix(&self, len: usize) -> Self {
         let mut prefix = self.clone();
-        prefix.len = len.min(self.len);
+        for w in &mut prefix.words[len.min(self.len)..self.len] {
+            *w = NOP;
+        }
         prefix
+    }
+
+    /// The first instruction that could escape a harness that runs the
+    /// sequence natively, if any: one that is not [`harmless`] nor a
+    /// forward branch landing inside the sequence or just past its end.
+    pub fn escape(&self) -> Option<(usize, u32)> {
+        let len = self.len as u64;
+        self.words().iter().copied().enumerate().find(|&(i, w)| {
+            let lands_inside = branch_skip(w).is_some_and(|skip| i as u64 + 1 + skip <= len);
+            !harmless(w) && !lands_inside
+        })
     }
 }
 

@@ -104,7 +104,11 @@ fn reserved(word: u32, class: Class) -> bool {
                 _ => true,
             }
         }
-        Class::AddSubImmediate | Class::AddSubCarry => false,
+        // Bit 4 set is BC.cond (FEAT_HBC).
+        Class::CondBranch => field(word, 4, 1) == 1,
+        Class::AddSubImmediate | Class::AddSubCarry | Class::CompareBranch | Class::TestBranch => {
+            false
+        }
     }
 }
 
@@ -131,7 +135,14 @@ fn no_word_is_reserved_or_names_sp() {
             let word = instruction(&mut rng, class);
             assert!(!reserved(word, class), "{word:#010x} ({class}) is reserved");
             assert!(!names_sp(word, class), "{word:#010x} ({class}) names SP");
-            assert!(harmless(word), "{word:#010x} ({class}) refused");
+            let branch = matches!(
+                class,
+                Class::CondBranch | Class::CompareBranch | Class::TestBranch
+            );
+            // A branch alone goes to the next instruction; only its place
+            // in a sequence makes it safe to run.
+            assert_eq!(harmless(word), !branch, "{word:#010x} ({class})");
+            assert_eq!(branch_skip(word), branch.then_some(0), "{word:#010x}");
         }
     }
 }
@@ -227,6 +238,8 @@ fn every_opcode_and_size_is_drawn() {
             Class::CondSelect => field(word, 30, 1) << 1 | field(word, 10, 1),
             Class::DataProcessing2 | Class::DataProcessing1 => field(word, 10, 6),
             Class::DataProcessing3 => field(word, 21, 3) << 1 | field(word, 15, 1),
+            Class::CondBranch => field(word, 0, 4),
+            Class::CompareBranch | Class::TestBranch => field(word, 24, 1),
         };
         op << 1 | sf
     };
@@ -244,6 +257,8 @@ fn every_opcode_and_size_is_drawn() {
             Class::DataProcessing1 => 11,
             // MADD/MSUB at both sizes, then 6 64-bit-only forms.
             Class::DataProcessing3 => 10,
+            Class::CondBranch => 16,
+            Class::CompareBranch | Class::TestBranch => 4,
         }
     };
     let mut rng = Rng::new(4);
@@ -271,7 +286,9 @@ fn sequences_replay_from_their_seed_and_prefixes_keep_the_state() {
     assert_eq!(a, b);
     assert!(!a.words().is_empty() && a.words().len() <= MAX_LEN);
     let p = a.prefix(1);
-    assert_eq!(p.words(), &a.words()[..1]);
+    assert_eq!(p.words()[0], a.words()[0]);
+    assert!(p.words()[1..].iter().all(|&w| w == NOP));
+    assert_eq!(p.words().len(), a.words().len());
     assert_eq!((p.x, p.nzcv), (a.x, a.nzcv));
     assert!(Sequence::new([0; 31], 0, &[0; MAX_LEN + 1]).is_none());
 }
@@ -437,7 +454,8 @@ fn compare_names_the_first_instruction_that_differs() {
     // by one) is caught there.
     let broken = |s: &Sequence| {
         let mut outcome = run(&mut reference, s)?;
-        if s.words().len() >= 4 {
+        // A prefix that keeps instruction 3 (prefixes NOP the rest).
+        if s.words().get(3).is_some_and(|&w| w != NOP) {
             outcome.x[5] ^= 1;
         }
         Ok(outcome)
@@ -451,7 +469,7 @@ fn compare_names_the_first_instruction_that_differs() {
     assert!(mismatch.to_string().contains("instruction 3 of"));
     // A side that fails is a mismatch too, at the instruction that fails.
     let failing = |s: &Sequence| -> compare::Run {
-        if s.words().len() >= 2 {
+        if s.words().get(1).is_some_and(|&w| w != NOP) {
             Err("refused".into())
         } else {
             run(&mut reference, s)
@@ -489,14 +507,14 @@ fn the_emulator_recovers_from_a_sequence_that_faults() {
 }
 
 /// Divisions meet a zero divisor and INT_MIN / -1 (at both sizes) in a
-/// few hundred sequences: the state before each division is read from
+/// thousand sequences: the state before each division is read from
 /// the emulator running the prefix that precedes it.
 #[test]
 fn divisions_meet_zero_divisors_and_overflow() {
     let mut emulated = emulated::Emulated::new().unwrap();
     let mut rng = Rng::new(11);
     let (mut by_zero, mut overflow32, mut overflow64) = (0, 0, 0);
-    for _ in 0..500 {
+    for _ in 0..1000 {
         let sequence = Sequence::random(&mut rng, MAX_LEN);
         for (k, &word) in sequence.words().iter().enumerate() {
             let opcode = field(word, 10, 6);
@@ -520,4 +538,51 @@ fn divisions_meet_zero_divisors_and_overflow() {
         by_zero >= 20 && overflow32 >= 5 && overflow64 >= 5,
         "{by_zero} zero divisors, {overflow32} + {overflow64} overflows"
     );
+}
+
+#[test]
+fn branches_go_forward_and_land_inside_the_sequence() {
+    let mut rng = Rng::new(12);
+    let (mut branches, mut to_end) = (0, 0);
+    for _ in 0..2000 {
+        let sequence = Sequence::random(&mut rng, MAX_LEN);
+        assert_eq!(sequence.escape(), None, "{:x?}", sequence.words());
+        let len = sequence.words().len() as u64;
+        for (i, &w) in sequence.words().iter().enumerate() {
+            if let Some(skip) = branch_skip(w) {
+                branches += 1;
+                to_end += usize::from(i as u64 + 1 + skip == len);
+            }
+        }
+    }
+    assert!(
+        branches > 1000 && to_end > 100,
+        "{branches} branches, {to_end} to the end"
+    );
+    // B.EQ over the end, a backward CBZ, B to itself: refused.
+    let words = [0xab02_0020, 0x5400_0060, NOP];
+    let s = Sequence::new([0; 31], 0, &words).unwrap();
+    assert_eq!(s.escape(), Some((1, 0x5400_0060)));
+    let s = Sequence::new([0; 31], 0, &[NOP, 0xb4ff_ffe0]).unwrap();
+    assert_eq!(s.escape(), Some((1, 0xb4ff_ffe0)));
+    let s = Sequence::new([0; 31], 0, &[0x1400_0000]).unwrap();
+    assert_eq!(s.escape(), Some((0, 0x1400_0000)));
+    // B.EQ to just past the end: allowed.
+    let s = Sequence::new([0; 31], 0, &[0x5400_0040, NOP]).unwrap();
+    assert_eq!(s.escape(), None);
+}
+
+/// A taken branch skips what it jumps over, on the emulator: ADDS X0, X1,
+/// X2 sets Z; B.EQ skips MOVZ X3, #1.
+#[test]
+fn the_emulator_takes_and_skips_branches() {
+    let mut emulated = emulated::Emulated::new().unwrap();
+    let mut x = [0; 31];
+    x[3] = 9;
+    let words = [0xab02_0020, 0x5400_0040, 0xd280_0023];
+    let taken = emulated.run(&Sequence::new(x, 0, &words).unwrap()).unwrap();
+    assert_eq!((taken.x[3], taken.nzcv), (9, 0x4000_0000));
+    x[1] = 1;
+    let not_taken = emulated.run(&Sequence::new(x, 0, &words).unwrap()).unwrap();
+    assert_eq!((not_taken.x[0], not_taken.x[3], not_taken.nzcv), (1, 1, 0));
 }

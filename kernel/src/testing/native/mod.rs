@@ -135,15 +135,10 @@ impl CodePage {
     }
 
     /// Runs `sequence` from its registers and flags and returns theirs
-    /// after its last instruction. Only [`emu::a64gen::harmless`] words
-    /// run; any other refuses the sequence.
+    /// after its last instruction. A sequence that could escape the page
+    /// ([`Sequence::escape`]) is refused.
     pub fn run(&mut self, sequence: &Sequence) -> Result<Outcome, NativeFault> {
-        if let Some((index, &word)) = sequence
-            .words()
-            .iter()
-            .enumerate()
-            .find(|(_, &w)| !emu::a64gen::harmless(w))
-        {
+        if let Some((index, word)) = sequence.escape() {
             return Err(NativeFault::Refused { index, word });
         }
         let start = frame::fault_entry().len();
@@ -158,10 +153,11 @@ impl CodePage {
             nzcv: sequence.nzcv,
             ..NativeState::default()
         };
-        // SAFETY: the page holds the prologue, the sequence (harmless
-        // words: register-only data processing that touches neither SP
-        // nor memory nor the PC, or UDF) and the epilogue, synchronised
-        // above; the fault entry is registered.
+        // SAFETY: the page holds the prologue, the sequence (checked
+        // above: register-only data processing that touches neither SP nor
+        // memory, UDF, NOP, and forward branches that land inside it or on
+        // the epilogue) and the epilogue, synchronised above; the fault
+        // entry is registered.
         unsafe { frame::call(self.exec + offset, &mut state) };
         if state.faulted != 0 {
             return Err(NativeFault::Exception(Esr(state.esr)));

@@ -28,6 +28,7 @@ pub const TESTS: &[Test] = crate::on_target_tests![
     known_answers,
     registers_and_flags_round_trip,
     exceptions_caught_escapes_refused,
+    forward_branches_skip,
     emulator_matches_hardware
 ];
 
@@ -98,6 +99,33 @@ fn exceptions_caught_escapes_refused() -> TestResult {
         return Err(format!("{} after the fault: ARM ARM / native: {d}", case.asm).into());
     }
     ensure!(got.nzcv & NZCV_MASK == got.nzcv, "NZCV has stray bits");
+    Ok(())
+}
+
+/// ADDS X0, X1, X2; B.EQ over MOVZ X3, #1: with X1 = X2 = 0 the ADDS
+/// sets Z (and only Z) and the branch skips the MOVZ; with X1 = 1 it
+/// falls through. A B.EQ to just past the end lands on the epilogue.
+fn forward_branches_skip() -> TestResult {
+    const OVER_MOVZ: &[u32] = &[0xab02_0020, 0x5400_0040, 0xd280_0023];
+    const TO_THE_END: &[u32] = &[0xab02_0020, 0x5400_0020];
+    let mut page = CodePage::install()?;
+    // (words, X1, then X0, X3, NZCV).
+    for (words, x1, want) in [
+        (OVER_MOVZ, 0, (0, 9, 0x4000_0000)),
+        (OVER_MOVZ, 1, (1, 1, 0)),
+        (TO_THE_END, 0, (0, 9, 0x4000_0000)),
+    ] {
+        let mut x = [0u64; 31];
+        x[1] = x1;
+        x[3] = 9;
+        let sequence = Sequence::new(x, 0, words).ok_or(String::from("sequence"))?;
+        let got = page.run(&sequence).map_err(|e| e.to_string())?;
+        let have = (got.x[0], got.x[3], got.nzcv);
+        ensure!(
+            have == want,
+            "{words:x?} with X1 = {x1}: (X0, X3, NZCV) {have:x?}, not {want:x?}"
+        );
+    }
     Ok(())
 }
 
