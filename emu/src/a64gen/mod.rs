@@ -1,8 +1,9 @@
 //! Random A64 integer instructions for differential tests: sequences of
 //! base data-processing instructions (ARM ARM C4.1.2 "Data Processing --
-//! Immediate" and C4.1.6 "Data Processing -- Register") and a register file
-//! to start them from, so that one sequence can run natively and on the
-//! emulator and the results be compared.
+//! Immediate" and C4.1.6 "Data Processing -- Register") with conditional,
+//! compare and test branches (C4.1.3) that only go forward inside the
+//! sequence, and a register file to start them from, so that one sequence
+//! can run natively and on the emulator and the results be compared.
 //!
 //! Every word is an allocated encoding the ARM ARM defines without
 //! UNPREDICTABLE or reserved fields, and no word names the stack pointer:
@@ -71,7 +72,7 @@ impl Rng {
 }
 
 /// The instruction classes generated, by the ARM ARM's decode-table
-/// headings (C4.1.2, C4.1.6).
+/// headings (C4.1.2, C4.1.3, C4.1.6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Class {
     /// ADD, ADDS, SUB, SUBS (immediate).
