@@ -10,8 +10,10 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+pub mod a64gen;
 pub mod addr;
 pub mod arch;
+pub mod cpu;
 pub mod fdt;
 pub mod granule;
 pub mod mem;

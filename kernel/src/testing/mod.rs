@@ -4,6 +4,7 @@
 //! each, then `N passed, N failed, N skipped`.
 
 pub mod differential;
+pub mod native;
 mod tests;
 
 use crate::arch::cpu;

@@ -161,6 +161,37 @@ pub unsafe fn probe_semihosting(operation: u64, parameter: u64) -> Result<u64, P
     probe_outcome(unsafe { granule_probe_semihosting(operation, parameter) })
 }
 
+/// Code written at run time (`start..end`) whose synchronous exceptions
+/// resume at `fixup` instead of stopping the kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodeFixup {
+    /// The first address covered.
+    pub start: u64,
+    /// The address past the last one covered.
+    pub end: u64,
+    /// Where to resume.
+    pub fixup: u64,
+}
+
+static CODE_FIXUP: crate::sync::CoreCell<Option<CodeFixup>> = crate::sync::CoreCell::new(None);
+
+/// Registers (or, with `None`, removes) the one range of run-time code
+/// whose faults resume at a fix-up.
+///
+/// # Safety
+/// `fixup` must be code that can resume from any instruction in the
+/// range with the registers the exception left.
+pub unsafe fn set_code_fixup(fixup: Option<CodeFixup>) {
+    *CODE_FIXUP.lock() = fixup;
+}
+
+fn code_fixup(elr: u64) -> Option<u64> {
+    let fixup = (*CODE_FIXUP.try_lock()?)?;
+    (fixup.start..fixup.end)
+        .contains(&elr)
+        .then_some(fixup.fixup)
+}
+
 fn probe_fixup(elr: u64) -> Option<u64> {
     // SAFETY: the linker script brackets the table with these symbols.
     let table = unsafe {
@@ -179,7 +210,7 @@ fn probe_fixup(elr: u64) -> Option<u64> {
 extern "C" fn el1_exception(frame: &mut ExceptionFrame, kind: u64) {
     let synchronous_here = kind == 4;
     if synchronous_here {
-        if let Some(fixup) = probe_fixup(frame.elr) {
+        if let Some(fixup) = probe_fixup(frame.elr).or_else(|| code_fixup(frame.elr)) {
             if let Some(mut far) = LAST_PROBE_FAR.try_lock() {
                 *far = frame.far;
             }

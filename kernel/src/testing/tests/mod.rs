@@ -6,6 +6,7 @@ mod el2;
 mod exception;
 mod memory;
 mod mmu;
+mod native;
 mod walker;
 
 use super::Test;
@@ -19,4 +20,5 @@ pub const ALL: &[&[Test]] = &[
     el2::TESTS,
     walker::stage1::TESTS,
     walker::stage12::TESTS,
+    native::TESTS,
 ];
