@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use emu::addr::PhysAddr;
-use emu::cpu::{CallResult, Cpu, CpuConfig, GuestContext, System};
+use emu::cpu::{Cpu, CpuConfig, NoMachine};
 use emu::mem::PhysMemoryMap;
 use emu::pagesize::PageSize;
 
@@ -1070,17 +1070,6 @@ fn run_qemu(b: &Built, n: usize) -> Result<Vec<Dump>, String> {
     Ok(out.stdout.chunks(per).map(Dump::parse).collect())
 }
 
-struct NoSystem;
-
-impl System for NoSystem {
-    fn hvc(&mut self, _: u16, _: &mut GuestContext<'_>) -> CallResult {
-        CallResult::Undefined
-    }
-    fn semihosting(&mut self, _: &mut GuestContext<'_>) -> CallResult {
-        CallResult::Undefined
-    }
-}
-
 /// Runs case `k` on emu::cpu at EL1 with an identity map (one 1G block,
 /// Normal memory) and FP enabled, as user mode sees memory.
 fn run_emu(b: &Built, k: usize, c: &Case) -> Result<Dump, String> {
@@ -1118,7 +1107,7 @@ fn run_emu(b: &Built, k: usize, c: &Case) -> Result<Dump, String> {
     for (i, v) in c.q.iter().enumerate() {
         cpu.regs.v[i] = *v;
     }
-    let mut sys = NoSystem;
+    let mut sys = NoMachine;
     for _ in 0..10_000 {
         if cpu.regs.pc == end {
             let mut mem_out = vec![0u8; BUF_SIZE];
