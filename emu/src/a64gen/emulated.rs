@@ -7,7 +7,7 @@ use core::fmt;
 
 use super::{Outcome, Sequence, NZCV_MASK};
 use crate::addr::PhysAddr;
-use crate::cpu::{CallResult, Cpu, CpuConfig, Exception, GuestContext, Insn, System};
+use crate::cpu::{Cpu, CpuConfig, Exception, Insn, NoMachine};
 use crate::mem::PhysMemoryMap;
 use crate::pagesize::PageSize;
 
@@ -52,19 +52,6 @@ impl fmt::Display for EmulatedError {
                 write!(f, "instruction {index} stopped the emulator: {why}")
             }
         }
-    }
-}
-
-/// Calls out of the CPU: the sequences make none, so each is UNDEFINED.
-struct NoSystem;
-
-impl System for NoSystem {
-    fn hvc(&mut self, _imm: u16, _guest: &mut GuestContext<'_>) -> CallResult {
-        CallResult::Undefined
-    }
-
-    fn semihosting(&mut self, _guest: &mut GuestContext<'_>) -> CallResult {
-        CallResult::Undefined
     }
 }
 
@@ -131,7 +118,7 @@ impl Emulated {
             }
             let index = ((pc - CODE_BASE) / 4) as usize;
             let word = words.get(index).copied().unwrap_or(0);
-            let step = self.cpu.step(&mut self.mem, &mut NoSystem);
+            let step = self.cpu.step(&mut self.mem, &mut NoMachine);
             if let Some(exception) = step.exception {
                 return Err(EmulatedError::Exception {
                     index,

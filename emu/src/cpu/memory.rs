@@ -11,25 +11,29 @@
 
 use crate::addr::{PhysAddr, VirtAddr};
 use crate::arch::esr::{DataAbort, Esr, FaultStatus, Origin};
+use crate::arch::sysreg::{bits, SCTLR_EL1, TCR_EL1};
 use crate::granule::Granule;
-use crate::mem::{AccessSize, PhysMemoryMap};
+use crate::mem::{AccessSize, PageKind, PhysMemoryMap};
 use crate::mmu::fault::{Access, AccessKind, El, Fault, FaultKind};
-use crate::mmu::regime::{sctlr, Stage1Regs};
-use crate::mmu::stage1::translate_stage1;
+use crate::mmu::regime::Stage1Regs;
 use crate::mmu::translation::{MemoryAttributes, Permissions, Rwx, Translation};
+use crate::mmu::walker::{Walk, Walker};
 use crate::mmu::Shareability;
 use crate::pagesize::PageSize;
+use crate::tlb::entry::flags as entry_flags;
 use crate::tlb::{MmuIdx, TlbFill, TlbLookup};
 
 use super::exception::Exception;
 use super::{Cpu, GuestMemoryError};
 
+/// SCTLR_EL1.M: stage 1 enabled.
+const SCTLR_M: u64 = bits(SCTLR_EL1::M);
 /// SCTLR_EL1.A: alignment checking.
-pub const SCTLR_A: u64 = 1 << 1;
+const SCTLR_A: u64 = bits(SCTLR_EL1::A);
 /// SCTLR_EL1.SA: SP alignment checking at EL1.
-pub const SCTLR_SA: u64 = 1 << 3;
+pub const SCTLR_SA: u64 = bits(SCTLR_EL1::SA);
 /// SCTLR_EL1.SA0: SP alignment checking at EL0.
-pub const SCTLR_SA0: u64 = 1 << 4;
+pub const SCTLR_SA0: u64 = bits(SCTLR_EL1::SA0);
 
 /// Attribute of data accesses with stage 1 off: Device-nGnRnE.
 const FLAT_DATA_MAIR: u8 = 0x00;
@@ -125,7 +129,7 @@ impl Cpu {
         va: u64,
         access: Access,
     ) -> Result<Translation, Fault> {
-        if self.sys.sctlr & sctlr::M == 0 {
+        if self.sys.sctlr & SCTLR_M == 0 {
             if va >> self.features.pa_bits != 0 {
                 return Err(Fault::stage1(FaultKind::AddressSize, 0, access));
             }
@@ -154,15 +158,12 @@ impl Cpu {
                 },
                 global: true,
                 asid: None,
+                granule: Granule::K4,
             });
         }
-        translate_stage1(
-            &self.stage1_regs(),
-            &self.features,
-            VirtAddr(va),
-            access,
-            mem,
-        )
+        Walker::new(self.features, mem)
+            .with_stage1(self.stage1_regs())
+            .translate(Walk::Stage1(VirtAddr(va)), access)
     }
 
     /// The address the TLB is indexed with: with the top byte ignored
@@ -172,36 +173,20 @@ impl Cpu {
     /// the address as the guest gave it.
     #[inline(always)]
     fn tlb_va(&self, va: u64, kind: AccessKind) -> u64 {
-        use crate::mmu::regime::tcr;
         let t = self.sys.tcr;
-        if t & (tcr::TBI0 | tcr::TBI1) == 0 {
+        if t & (bits(TCR_EL1::TBI0) | bits(TCR_EL1::TBI1)) == 0 {
             return va;
         }
         let (tbi, tbid) = if va >> 55 & 1 == 1 {
-            (tcr::TBI1, tcr::TBID1)
+            (bits(TCR_EL1::TBI1), bits(TCR_EL1::TBID1))
         } else {
-            (tcr::TBI0, tcr::TBID0)
+            (bits(TCR_EL1::TBI0), bits(TCR_EL1::TBID0))
         };
         if t & tbi != 0 && !(kind == AccessKind::Execute && t & tbid != 0) {
             (((va << 8) as i64) >> 8) as u64
         } else {
             va
         }
-    }
-
-    /// The granule of the range `va` is in, as the walk used it.
-    fn granule_for(&self, va: u64) -> Granule {
-        use crate::mmu::regime::tcr;
-        if self.sys.sctlr & sctlr::M == 0 {
-            return Granule::K4;
-        }
-        let tg = if va >> 55 & 1 != 0 {
-            tcr::tg1_granule((self.sys.tcr >> tcr::TG1_SHIFT) & 0b11)
-        } else {
-            tcr::tg0_granule((self.sys.tcr >> tcr::TG0_SHIFT) & 0b11)
-        };
-        self.features
-            .granule_or_fallback(crate::mmu::Stage::Stage1, tg)
     }
 
     /// Translates one part (inside one 1K page) through the TLB, walking
@@ -222,9 +207,25 @@ impl Cpu {
                 let pa = PhysAddr(info.pa_base.wrapping_add(va.wrapping_sub(info.map_base)));
                 return Ok((Route::Host(host), pa, is_device(info.mair)));
             }
-            TlbLookup::Slow { slot, .. } => {
+            TlbLookup::Slow { slot, flags } => {
                 if let Some(pa) = tlb.phys_addr(slot, va) {
                     let dev = is_device(tlb.info(slot).map_or(0, |i| i.mair));
+                    // A guest page smaller than the TLB page, checked by
+                    // `phys_addr` to hold `va`: if its physical page is
+                    // plain RAM, reach it directly rather than through the
+                    // memory map's dispatch.
+                    if flags == entry_flags::SMALL_PAGE {
+                        if let PageKind::Memory {
+                            arena_offset,
+                            writable,
+                        } = mem.page_kind(pa)
+                        {
+                            if writable || kind != AccessKind::Write {
+                                let off = pa.0 & mem.page_size().offset_mask();
+                                return Ok((Route::Host(arena_offset + off), pa, dev));
+                            }
+                        }
+                    }
                     return Ok((Route::Phys(pa), pa, dev));
                 }
             }
@@ -234,7 +235,7 @@ impl Cpu {
         let t = self
             .walk(mem, va, Access::new(el, kind))
             .map_err(Failure::Fault)?;
-        let fill = TlbFill::from_translation(&t, self.granule_for(va));
+        let fill = TlbFill::from_translation(&t);
         self.tlb.sync_map(mem);
         // A fill the TLB refuses is still a correct translation for this
         // access: serve it by physical address and do not cache it.
