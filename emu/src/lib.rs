@@ -12,6 +12,7 @@ extern crate std;
 pub mod addr;
 pub mod fdt;
 pub mod granule;
+pub mod machine;
 pub mod mem;
 pub mod mmu;
 pub mod pagesize;
