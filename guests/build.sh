@@ -11,7 +11,7 @@ out=build/guests
 mkdir -p "$out"
 cflags=(-O2 -g -ffreestanding -fno-builtin -nostdlib -nostartfiles -static -fno-pic -no-pie
         -mgeneral-regs-only -mstrict-align -fno-stack-protector -fno-asynchronous-unwind-tables
-        -Wall -Wextra -Werror -Wno-builtin-declaration-mismatch -Iguests/lib)
+        -Wl,--no-warn-rwx-segments -Wl,--build-id=none -Wall -Wextra -Werror -Wno-builtin-declaration-mismatch -Iguests/lib)
 for src in guests/*.c; do
     name=$(basename "$src" .c)
     elf=$out/$name.elf

@@ -317,7 +317,7 @@ fn device_tree_reads_back_with_qemus_names() {
     c.bootargs = "console=ttyAMA0 x=1".into();
     let (mut m, _) = machine_with(c);
     let boot = m.load(&[0; 4]).unwrap();
-    let blob = m.map.read_vec(PhysAddr(boot.dtb), 0x1000).unwrap();
+    let blob = m.map.read_vec(PhysAddr(boot.dtb), emu::machine::dtb::DTB_SIZE).unwrap();
     let fdt = Fdt::new(&blob).unwrap();
     let root = fdt.root();
     assert_eq!(root.address_cells(), 2);
@@ -345,6 +345,21 @@ fn device_tree_reads_back_with_qemus_names() {
         fdt.find_node("/cpus/cpu@0").unwrap().str("enable-method"),
         Some("psci")
     );
+}
+
+#[test]
+fn heap_of_an_elf_file_as_qemu_reports_it() {
+    // QEMU 7.2 for an ELF file loading 0x4008_0000..0x4008_6000: the heap
+    // from there to the end of RAM.
+    let (mut m, _) = machine();
+    m.load(&elf(&[(1, 0x4008_0000, 4, 0x6000)], &[0; 4], 0x4008_0000))
+        .unwrap();
+    let mut mem = Mem(vec![0; 0x1000]);
+    mem.words(0x200, &[0x600]);
+    m.semihosting
+        .call(op::SYS_HEAPINFO, 0x200, &mut mem, &mut Host::default());
+    let heap: Vec<u64> = (0..4).map(|i| mem.word(0x600 + 8 * i)).collect();
+    assert_eq!(heap, [0x4008_6000, 0x4800_0000, 0x4800_0000, 0x4008_6000]);
 }
 
 #[test]
@@ -458,8 +473,9 @@ fn semihosting_console_clock_cmdline_heap_exit() {
     assert_eq!(call(op::SYS_WRITE0, 0x101, &mut mem, &mut host), ret(0));
     mem.words(0x200, &[2, 0x100, 5]);
     assert_eq!(call(op::SYS_WRITE, 0x200, &mut mem, &mut host), ret(0));
-    assert_eq!(host.out, b"hello");
-    assert_eq!(host.err, b"hello");
+    // WRITEC and WRITE0 go to stderr, as with QEMU; SYS_WRITE to its handle.
+    assert_eq!(host.out, b"");
+    assert_eq!(host.err, b"hellohello");
     // A bad handle writes nothing: all 5 bytes left over.
     mem.words(0x200, &[7, 0x100, 5]);
     assert_eq!(call(op::SYS_WRITE, 0x200, &mut mem, &mut host), ret(5));
@@ -497,11 +513,15 @@ fn semihosting_console_clock_cmdline_heap_exit() {
         call(op::SYS_GET_CMDLINE, 0x200, &mut mem, &mut host),
         ret(u64::MAX)
     );
-    // HEAPINFO, as QEMU's for 128 MiB at 0x4000_0000.
+    // HEAPINFO: QEMU 7.2 gave 0x4008_2065..0x4400_0000 for a raw image
+    // of 0x2065 bytes (the gap between it and the 1 MiB device tree).
+    m.load(&vec![0u8; 0x2065]).unwrap();
+    let mut call =
+        |op, param, mem: &mut Mem, host: &mut Host| m.semihosting.call(op, param, mem, host);
     mem.words(0x200, &[0x600]);
     assert_eq!(call(op::SYS_HEAPINFO, 0x200, &mut mem, &mut host), ret(0));
     let heap: Vec<u64> = (0..4).map(|i| mem.word(0x600 + 8 * i)).collect();
-    assert_eq!(heap, [0x4400_0000, 0x4800_0000, 0x4800_0000, 0x4000_0000]);
+    assert_eq!(heap, [0x4008_2065, 0x4400_0000, 0x4400_0000, 0x4008_2065]);
     // Only the console opens; a file is refused with an errno.
     mem.write(0x700, b":tt\0/etc/passwd\0").unwrap();
     mem.words(0x200, &[0x700, 4, 3]);

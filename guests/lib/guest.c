@@ -150,3 +150,21 @@ void *memcpy(void *d, const void *s, unsigned long n) {
         *p++ = *q++;
     return d;
 }
+
+static u64 l1[512] __attribute__((aligned(4096)));
+static u64 l2_low[512] __attribute__((aligned(4096)));
+
+void identity_mmu_on(void) {
+    /* AF, inner shareable, AttrIndx 0 (Normal WB); AttrIndx 1 Device. */
+    l1[1] = RAM_BASE | 1UL << 10 | 3UL << 8 | 0 << 2 | 1;
+    l2_low[0x09000000 >> 21] = 0x09000000 | 1UL << 10 | 1 << 2 | 3UL << 53 | 1;
+    l1[0] = (u64)l2_low | 3;
+    SYSREG_WRITE(mair_el1, 0x00ffUL);
+    /* T0SZ 25, IRGN0/ORGN0 WB, SH0 inner, 4K, EPD1, IPS 40 bits. */
+    SYSREG_WRITE(tcr_el1, 25 | 1UL << 8 | 1UL << 10 | 3UL << 12 | 1UL << 23 | 2UL << 32);
+    SYSREG_WRITE(ttbr0_el1, (u64)l1);
+    ISB();
+    __asm__ volatile("tlbi vmalle1\n\tdsb ish\n\tisb" ::: "memory");
+    SYSREG_WRITE(sctlr_el1, SYSREG_READ(sctlr_el1) | 1 | 1 << 2 | 1 << 12);
+    ISB();
+}

@@ -57,3 +57,9 @@ void *memset(void *d, int c, unsigned long n);
 void *memcpy(void *d, const void *s, unsigned long n);
 
 #endif
+
+/* Turns on the MMU with an identity map (4K granule, 39-bit VA): RAM as
+ * Normal write-back memory, the UART's 2M as Device-nGnRnE, caches on.
+ * Guests that make unaligned accesses need it: with the MMU off every
+ * data access is to Device memory. */
+void identity_mmu_on(void);

@@ -48,12 +48,27 @@ const PSCI_CPU_OFF: u32 = 0x8400_0002;
 const PSCI_CPU_ON: u32 = 0xc400_0003;
 const PSCI_MIGRATE: u32 = 0xc400_0005;
 
-/// Builds the blob.
+/// The blob's total size: QEMU pads its tree to 1 MiB, leaving room for
+/// guests that edit it in place, and the heap SYS_HEAPINFO reports lies
+/// around it; padding ours the same way puts the heap where QEMU puts it.
+pub const DTB_SIZE: usize = 1 << 20;
+
+/// Builds the blob, padded to [`DTB_SIZE`].
 pub fn build(config: &DeviceTreeConfig) -> Result<Vec<u8>, DtbError> {
     if config.bootargs.contains('\0') {
         return Err(DtbError("bootargs contain a NUL byte".to_string()));
     }
-    write(config).map_err(|e| DtbError(format!("{e:?}")))
+    let mut blob = write(config).map_err(|e| DtbError(format!("{e:?}")))?;
+    if blob.len() > DTB_SIZE {
+        return Err(DtbError(format!(
+            "{} bytes, more than {DTB_SIZE}",
+            blob.len()
+        )));
+    }
+    blob.resize(DTB_SIZE, 0);
+    // totalsize, big-endian at offset 4 of the header.
+    blob[4..8].copy_from_slice(&(DTB_SIZE as u32).to_be_bytes());
+    Ok(blob)
 }
 
 fn strings(list: &[&str]) -> Vec<String> {

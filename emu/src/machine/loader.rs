@@ -132,7 +132,7 @@ const ARM64_MAGIC: &[u8; 4] = b"ARM\x64";
 /// QEMU keeps the first 4 KiB of RAM for its boot stub and moves an image
 /// asking for less than that up by 2 MiB; Granule does the same so that an
 /// image lands at the same address on both.
-const BOOT_STUB_SIZE: u64 = 4 << 10;
+pub(crate) const BOOT_STUB_SIZE: u64 = 4 << 10;
 
 fn u16_at(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))

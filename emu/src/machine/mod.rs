@@ -133,6 +133,24 @@ pub fn check_ram_size(size: u64) -> Result<(), MachineError> {
     }
 }
 
+/// The largest stretch of `[start, end)` outside every range in `used`
+/// (the first of equals).
+fn largest_gap(start: u64, end: u64, used: &mut [(u64, u64)]) -> (u64, u64) {
+    used.sort_unstable();
+    let mut best = (start, start);
+    let mut at = start;
+    for &(lo, hi) in used.iter() {
+        if lo > at && lo - at > best.1 - best.0 {
+            best = (at, lo.min(end));
+        }
+        at = at.max(hi);
+    }
+    if end > at && end - at > best.1 - best.0 {
+        best = (at, end);
+    }
+    best
+}
+
 /// The machine.
 pub struct Virt {
     /// The guest physical address space.
@@ -173,7 +191,7 @@ impl Virt {
             cmdline.push(' ');
             cmdline.push_str(&config.bootargs);
         }
-        let semihosting = Semihosting::new(&cmdline, RAM_BASE.0, config.ram_size);
+        let semihosting = Semihosting::new(&cmdline, (RAM_BASE.0, RAM_BASE.0 + config.ram_size));
         Ok(Virt {
             map,
             uart,
@@ -234,6 +252,21 @@ impl Virt {
             let zeros = seg.mem_size - seg.data.len() as u64;
             self.zero_ram(seg.addr + seg.data.len() as u64, zeros)?;
         }
+        // What QEMU's loader occupies: its boot stub at the start of RAM
+        // (kernel images only), the image, the device tree.
+        let mut used: alloc::vec::Vec<(u64, u64)> = image
+            .segments
+            .iter()
+            .map(|s| (s.addr, s.addr + s.mem_size))
+            .collect();
+        if image.format != ImageFormat::Elf {
+            used.push((ram_start, ram_start + loader::BOOT_STUB_SIZE));
+        }
+        if !overlaps {
+            used.push((dtb, dtb_end));
+        }
+        let (base, limit) = largest_gap(ram_start, ram_end, &mut used);
+        self.semihosting.set_heap(base, limit);
         Ok(Boot {
             format: image.format,
             entry: image.entry,

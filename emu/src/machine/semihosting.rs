@@ -139,20 +139,26 @@ const MINUS_ONE: u64 = u64::MAX;
 pub struct Semihosting {
     errno: u64,
     cmdline: Vec<u8>,
-    ram_base: u64,
-    ram_size: u64,
+    heap: (u64, u64),
 }
 
 impl Semihosting {
-    /// For a guest with RAM at `ram_base..+ram_size` and a command line
-    /// (QEMU's: the image name, then `-append`'s arguments).
-    pub fn new(cmdline: &str, ram_base: u64, ram_size: u64) -> Self {
+    /// For a guest with a command line (QEMU's: the image name, then
+    /// `-append`'s arguments) and its heap at `heap.0..heap.1` (see
+    /// [`Semihosting::set_heap`]).
+    pub fn new(cmdline: &str, heap: (u64, u64)) -> Self {
         Semihosting {
             errno: 0,
             cmdline: cmdline.as_bytes().to_vec(),
-            ram_base,
-            ram_size,
+            heap,
         }
+    }
+
+    /// Where SYS_HEAPINFO puts the heap (and the stack, growing down from
+    /// its end): QEMU gives the largest stretch of RAM that nothing was
+    /// loaded into.
+    pub fn set_heap(&mut self, base: u64, limit: u64) {
+        self.heap = (base, limit);
     }
 
     fn fail(&mut self, errno: u64) -> SemihostingOutcome {
@@ -182,17 +188,19 @@ impl Semihosting {
         use op::*;
         use SemihostingOutcome::Return;
         match op {
+            // The debug console: QEMU writes it to its stderr, and so does
+            // Granule's runner (stdout stays the guest's UART and files).
             SYS_WRITEC => {
                 let mut c = [0u8];
                 if mem.read(param, &mut c).is_err() {
                     return self.fail(errno::EFAULT);
                 }
-                host.write_console(false, &c);
+                host.write_console(true, &c);
                 Return(0)
             }
             SYS_WRITE0 => match read_string(mem, param) {
                 Some(s) => {
-                    host.write_console(false, &s);
+                    host.write_console(true, &s);
                     Return(0)
                 }
                 None => self.fail(errno::EFAULT),
@@ -322,10 +330,10 @@ impl Semihosting {
                 let Some([block]) = Self::block::<1>(mem, param) else {
                     return self.fail(errno::EFAULT);
                 };
-                // QEMU's placement: the heap in the upper half of RAM, the
-                // stack growing down from its end.
-                let end = self.ram_base + self.ram_size;
-                let words = [self.ram_base + self.ram_size / 2, end, end, self.ram_base];
+                // Heap base and limit, stack base (its top) and limit: the
+                // stack grows down from the heap's end towards its base.
+                let (base, limit) = self.heap;
+                let words = [base, limit, limit, base];
                 let mut bytes = [0u8; 32];
                 for (i, w) in words.iter().enumerate() {
                     bytes[8 * i..8 * i + 8].copy_from_slice(&w.to_le_bytes());
