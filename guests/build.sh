@@ -19,7 +19,7 @@ for src in guests/*.c; do
         continue
     fi
     aarch64-linux-gnu-gcc "${cflags[@]}" -T guests/lib/guest.ld -o "$elf" \
-        guests/lib/start.S guests/lib/guest.c "$src"
+        guests/lib/start.S guests/lib/intloop.S guests/lib/guest.c "$src"
     aarch64-linux-gnu-objcopy -O binary "$elf" "$out/$name.bin"
 done
 echo "$out"
