@@ -317,7 +317,10 @@ fn device_tree_reads_back_with_qemus_names() {
     c.bootargs = "console=ttyAMA0 x=1".into();
     let (mut m, _) = machine_with(c);
     let boot = m.load(&[0; 4]).unwrap();
-    let blob = m.map.read_vec(PhysAddr(boot.dtb), emu::machine::dtb::DTB_SIZE).unwrap();
+    let blob = m
+        .map
+        .read_vec(PhysAddr(boot.dtb), emu::machine::dtb::DTB_SIZE)
+        .unwrap();
     let fdt = Fdt::new(&blob).unwrap();
     let root = fdt.root();
     assert_eq!(root.address_cells(), 2);

@@ -15,6 +15,7 @@ pub mod layout;
 pub mod loader;
 pub mod psci;
 pub mod semihosting;
+pub mod workload;
 
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
