@@ -4,12 +4,15 @@
 
 #![no_std]
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
 pub mod addr;
+pub mod arch;
+pub mod cpu;
 pub mod fdt;
 pub mod granule;
 pub mod machine;

@@ -76,7 +76,6 @@ pub mod fault;
 pub mod geometry;
 pub mod lpae;
 pub mod memory;
-pub mod par;
 mod permissions;
 pub mod regime;
 pub mod stage1;

@@ -91,7 +91,10 @@ fn select_range(
             tcr::TBI1,
             tcr::TBID1,
             field(t, tcr::T1SZ_SHIFT, tcr::TNSZ_WIDTH) as u32,
-            features.granule_or_fallback(tcr::tg1_granule(field(t, tcr::TG1_SHIFT, tcr::TWO_BITS))),
+            features.granule_or_fallback(
+                Stage::Stage1,
+                tcr::tg1_granule(field(t, tcr::TG1_SHIFT, tcr::TWO_BITS)),
+            ),
             tcr::EPD1,
             tcr::HPD1,
             regs.ttbr1,
@@ -101,7 +104,10 @@ fn select_range(
             tcr::TBI0,
             tcr::TBID0,
             field(t, tcr::T0SZ_SHIFT, tcr::TNSZ_WIDTH) as u32,
-            features.granule_or_fallback(tcr::tg0_granule(field(t, tcr::TG0_SHIFT, tcr::TWO_BITS))),
+            features.granule_or_fallback(
+                Stage::Stage1,
+                tcr::tg0_granule(field(t, tcr::TG0_SHIFT, tcr::TWO_BITS)),
+            ),
             tcr::EPD0,
             tcr::HPD0,
             regs.ttbr0,

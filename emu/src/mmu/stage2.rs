@@ -55,8 +55,10 @@ const fn sl0_start_level(granule: Granule, sl0: u64, ttst: bool) -> Option<u8> {
 
 fn setup(regs: &Stage2Regs, features: &Features, fault: Fault) -> Result<Stage2Setup, Fault> {
     let v = regs.vtcr;
-    let granule =
-        features.granule_or_fallback(tcr::tg0_granule(field(v, vtcr::TG0_SHIFT, tcr::TWO_BITS)));
+    let granule = features.granule_or_fallback(
+        Stage::Stage2,
+        tcr::tg0_granule(field(v, vtcr::TG0_SHIFT, tcr::TWO_BITS)),
+    );
     let t0sz = field(v, vtcr::T0SZ_SHIFT, tcr::TNSZ_WIDTH) as u32;
     let t0sz = features.effective_tnsz(granule, t0sz).ok_or(fault)?;
     let input_bits = u64::BITS - t0sz;

@@ -64,7 +64,8 @@ impl Stage1Walker {
         } else {
             tcr::tg0_granule((self.regs.tcr >> tcr::TG0_SHIFT) & 0b11)
         };
-        self.features.granule_or_fallback(tg)
+        self.features
+            .granule_or_fallback(crate::mmu::Stage::Stage1, tg)
     }
 }
 

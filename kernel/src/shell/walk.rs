@@ -4,13 +4,13 @@
 use super::Outcome;
 use crate::arch::mmu::{self as regs, At};
 use crate::memory::mmu::{self as host_mmu, ProbedMemory};
-use crate::par::Par;
 use crate::println;
 use crate::testing::differential;
 use emu::addr::VirtAddr;
+use emu::arch::par;
+use emu::arch::par::Par;
 use emu::granule::Granule;
 use emu::mmu::fault::{Access, AccessKind, El};
-use emu::mmu::par;
 use emu::mmu::regime::Stage1Regs;
 use emu::mmu::stage1::trace_stage1;
 use emu::mmu::WalkMemory;

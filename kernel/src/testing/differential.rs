@@ -7,14 +7,14 @@
 use crate::arch::el2::{self, AtS12};
 use crate::arch::mmu::{self as regs, At};
 use crate::memory::mmu::{self as host_mmu, FrameTables};
-use crate::par::Par;
 use crate::println;
 use alloc::format;
 use alloc::string::String;
 use emu::addr::{IntermPhysAddr, PhysAddr, VirtAddr};
+use emu::arch::par;
+use emu::arch::par::Par;
 use emu::granule::Granule;
 use emu::mmu::fault::{Access, AccessKind, El, Fault};
-use emu::mmu::par;
 use emu::mmu::regime::{Features, Stage1Regs, Stage2Regs};
 use emu::mmu::stage1::{trace_stage1, translate_stage1};
 use emu::mmu::stage2::{

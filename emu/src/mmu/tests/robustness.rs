@@ -3,6 +3,7 @@
 
 use super::arena::{Arena, Rng};
 use crate::addr::{IntermPhysAddr, PhysAddr, VirtAddr};
+use crate::arch::par;
 use crate::granule::Granule;
 use crate::mmu::attrs::{Shareability, Stage1Attributes, Stage2Access, Stage2Attributes};
 use crate::mmu::builder::{MapError, PageTable};
@@ -11,7 +12,6 @@ use crate::mmu::fault::Access;
 use crate::mmu::fault::Fault;
 use crate::mmu::lpae::translate_lpae;
 use crate::mmu::memory::{ExternalAbort, WalkMemory};
-use crate::mmu::par;
 use crate::mmu::regime::{Features, LpaeRegs, Stage1Regs, Stage2Regs, TnszOutOfRange};
 use crate::mmu::stage1::trace_stage1;
 use crate::mmu::stage2::{translate_stage2, translate_two_stage};

@@ -5,6 +5,7 @@ use super::arena::Arena;
 use super::hand::{chain, leaf, AF};
 use super::{s1_regs, FEATURES};
 use crate::addr::{IntermPhysAddr, PhysAddr, VirtAddr};
+use crate::arch::par;
 use crate::granule::Granule;
 use crate::mmu::attrs::{
     Shareability, Stage1Attributes, Stage2Access, Stage2Attributes, S2_MEMATTR_DEVICE_NGNRE,
@@ -13,7 +14,6 @@ use crate::mmu::builder::PageTable;
 use crate::mmu::config::{Stage, TableConfig};
 use crate::mmu::fault::{Access, AccessKind, El, FaultKind};
 use crate::mmu::geometry::Geometry;
-use crate::mmu::par;
 use crate::mmu::regime::{Features, Stage2Regs};
 use crate::mmu::stage2::{
     trace_two_stage, translate_stage1_under_stage2, translate_stage2, translate_two_stage,

@@ -1,0 +1,3 @@
+//! Host tests of the CPU.
+
+mod decoder;
