@@ -278,8 +278,10 @@ int main(void) {
     printf("mmu: start\n");
     on_exception = on_fault;
     u64 mmfr0 = SYSREG_READ(id_aa64mmfr0_el1);
-    printf("mmu: TGran4 %x TGran16 %x TGran64 %x\n", (unsigned)(mmfr0 >> 28) & 0xf,
-           (unsigned)(mmfr0 >> 20) & 0xf, (unsigned)(mmfr0 >> 24) & 0xf);
+    /* What the fields say is supported (values differ between CPU models:
+     * 4K with 52-bit output is TGran4 = 1). */
+    printf("mmu: 4K %u 16K %u 64K %u\n", ((mmfr0 >> 28) & 0xf) != 0xf,
+           ((mmfr0 >> 20) & 0xf) != 0, ((mmfr0 >> 24) & 0xf) != 0xf);
     run(12);
     run(14);
     run(16);

@@ -14,6 +14,7 @@ pub mod dtb;
 pub mod layout;
 pub mod loader;
 pub mod psci;
+pub mod run;
 pub mod semihosting;
 pub mod workload;
 

@@ -75,13 +75,7 @@ pub mod errno {
     pub const EINVAL: u64 = 22;
 }
 
-/// A guest virtual address the CPU could not read or write (translation
-/// fault, permission, external abort).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct GuestMemoryError {
-    /// The first byte that failed.
-    pub va: u64,
-}
+pub use crate::cpu::GuestMemoryError;
 
 /// The guest's memory as the CPU sees it at the time of the call:
 /// addresses are guest virtual, translated with the guest's own MMU state.
