@@ -51,6 +51,9 @@ pub struct Options<'a> {
     pub host_granule: Option<HostGranule>,
     /// `cmds=...`: shell commands to run in batch mode, `;`-separated.
     pub commands: Option<&'a str>,
+    /// `then=shell`: after the commands, open the shell instead of
+    /// powering off.
+    pub then_shell: bool,
 }
 
 /// Parses `line`, returning the options and the first bad value, if any
@@ -69,6 +72,17 @@ pub fn parse(line: &str) -> (Options<'_>, Option<BadOption<'_>>) {
         let Some((key, value)) = word.split_once('=') else {
             continue;
         };
+        if key == "then" {
+            if value == "shell" {
+                options.then_shell = true;
+            } else {
+                problem.get_or_insert(BadOption {
+                    key,
+                    value,
+                    expected: "shell",
+                });
+            }
+        }
         if key == "host-granule" {
             match value {
                 "all" => options.host_granule = Some(HostGranule::All),
@@ -116,6 +130,14 @@ mod tests {
         assert_eq!(o.host_granule, None);
         assert_eq!(o.commands, Some("info"));
         assert_eq!(bad.map(|b| b.value), Some("8k"));
+    }
+
+    #[test]
+    fn then_shell() {
+        let (o, bad) = parse("then=shell cmds=run all");
+        assert!(o.then_shell && bad.is_none());
+        assert_eq!(o.commands, Some("run all"));
+        assert_eq!(parse("then=x").1.map(|b| b.key), Some("then"));
     }
 
     #[test]

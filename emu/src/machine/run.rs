@@ -131,6 +131,17 @@ impl RunReport {
     }
 }
 
+/// Millions of instructions per second, printed with two decimals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mips(pub u64);
+
+impl fmt::Display for Mips {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = alloc::format!("{}.{:02}", self.0 / 100, self.0 % 100);
+        f.pad(&s)
+    }
+}
+
 impl fmt::Display for RunReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = &self.tlb;

@@ -58,6 +58,12 @@ const COMMANDS: &[Command] = &[
         run: super::tlb::tlb,
     },
     Command {
+        name: "run",
+        usage: "run [NAME|all] [host-granule=G|all] [page-size=P]",
+        help: "run the initrd or a built-in guest on emu's CPU, per host granule",
+        run: super::run::run,
+    },
+    Command {
         name: "test",
         usage: "test [FILTER]",
         help: "run the on-target tests whose names contain FILTER",
