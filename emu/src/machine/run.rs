@@ -123,11 +123,16 @@ impl RunReport {
         }
     }
 
-    /// Guest instructions per microsecond of host time.
-    pub fn mips(&self) -> u64 {
-        (self.instructions * 1000)
-            .checked_div(self.elapsed_ns)
-            .unwrap_or(0)
+    /// Guest instructions per microsecond of host time, in hundredths.
+    pub fn centi_mips(&self) -> u64 {
+        (u128::from(self.instructions) * 100_000)
+            .checked_div(u128::from(self.elapsed_ns))
+            .unwrap_or(0) as u64
+    }
+
+    /// [`RunReport::centi_mips`] as `12.34`.
+    pub fn mips(&self) -> Mips {
+        Mips(self.centi_mips())
     }
 }
 
