@@ -1,5 +1,6 @@
 //! `run [NAME|all] [host-granule=G|all] [page-size=P]`: runs a guest image
-//! (the initrd, or a built-in guest) on emu's CPU in the virt-compatible
+//! (the initrd, or a built-in guest; `all`: every one but the `bench-*`
+//! benchmarks) on emu's CPU in the virt-compatible
 //! machine, once per host granule asked for. Every line the guest writes
 //! is printed as `guest| LINE`; each run opens with `guest run:
 //! host-granule=G page-size=P` and closes with its exit, instructions,
@@ -32,10 +33,13 @@ const USAGE: &str = "usage: run [NAME|all] [host-granule=4k|16k|64k|all] [page-s
 type Lines = Rc<RefCell<LineSink<fn(&[u8])>>>;
 
 fn print_line(line: &[u8]) {
-    match core::str::from_utf8(line) {
-        Ok(s) => println!("guest| {s}"),
-        Err(_) => println!("guest| {}", String::from_utf8_lossy(line)),
-    }
+    println!("guest| {}", String::from_utf8_lossy(line));
+}
+
+/// Semihosting's debug console and stderr (QEMU's stderr), kept apart from
+/// the UART's transcript.
+fn print_error_line(line: &[u8]) {
+    println!("guest stderr| {}", String::from_utf8_lossy(line));
 }
 
 struct UartOut(Lines);
@@ -55,12 +59,19 @@ impl ConsoleSource for BoardInput {
 
 struct Host {
     lines: Lines,
+    errors: LineSink<fn(&[u8])>,
     start: u64,
     interactive: bool,
 }
 
 impl SemihostingHost for Host {
-    fn write_console(&mut self, _error: bool, bytes: &[u8]) {
+    fn write_console(&mut self, error: bool, bytes: &[u8]) {
+        if error {
+            for b in bytes {
+                self.errors.write_byte(*b);
+            }
+            return;
+        }
         let mut lines = self.lines.borrow_mut();
         for b in bytes {
             lines.write_byte(*b);
@@ -107,12 +118,14 @@ fn run_once(image: &[u8], page: PageSize, interactive: bool) -> Result<RunReport
     let mut cpu = Cpu::new(CpuConfig::new(page)).map_err(|e| alloc::format!("{e}"))?;
     let mut host = Host {
         lines: lines.clone(),
+        errors: LineSink::new(print_error_line as fn(&[u8])),
         start: cpu::counter(),
         interactive,
     };
     let report = run_guest(&mut virt, &mut cpu, image, &mut host, DEFAULT_BUDGET, None)
         .map_err(|e| alloc::format!("{e}"));
     lines.borrow_mut().flush();
+    host.errors.flush();
     let undefined: Vec<String> = cpu
         .stats
         .undefined_by_class()
@@ -204,8 +217,10 @@ fn run_with(args: &[&str], interactive: bool) -> Outcome {
                 return Outcome::Failed;
             }
         },
+        // The benchmarks take long under an emulated board: only by name.
         Some("all") => guests::BUILT_IN
             .iter()
+            .filter(|(n, _)| !n.starts_with("bench"))
             .map(|(n, i)| (String::from(*n), *i))
             .collect(),
         Some(n) => match guests::find(n) {
