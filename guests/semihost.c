@@ -54,7 +54,9 @@ static void semihosting(void) {
         ;
     s(SYS_ELAPSED, (u64)&t1);
     printf("semihost: elapsed increases %u, tickfreq %d\n", t1 > t0, s(SYS_TICKFREQ, 0));
-    printf("semihost: time after 2020 %u\n", s(SYS_TIME, 0) > 1577836800);
+    /* A board without a real-time clock has no answer: a "time:" line,
+     * which transcript comparisons leave out. */
+    printf("time: semihost: SYS_TIME after 2020 %u\n", s(SYS_TIME, 0) > 1577836800);
     char line[256];
     u64 cmd[2] = {(u64)line, sizeof line};
     i64 r = s(SYS_GET_CMDLINE, (u64)cmd);

@@ -33,8 +33,9 @@ for g in $names; do
     for p in 4k 16k 64k; do
         timeout 60 "$runner" --page-size "$p" "$image" </dev/null >"$logs/$g.run-$p" 2>"$logs/$g.run-$p.err"
         status=$?
-        if [ "$status" = "$(cat "$logs/$g.qemu.status")" ] &&
-            diff <(transcript "$logs/$g.qemu") <(transcript "$logs/$g.run-$p") >"$logs/$g.run-$p.diff"; then
+        diff <(transcript "$logs/$g.qemu") <(transcript "$logs/$g.run-$p") >"$logs/$g.run-$p.diff"
+        same=$?
+        if [ "$status" = "$(cat "$logs/$g.qemu.status")" ] && [ "$same" = 0 ]; then
             pass "granule-run --page-size $p $g"
         else
             fail "granule-run --page-size $p $g (status $status, QEMU $(cat "$logs/$g.qemu.status")): $(head -c 300 "$logs/$g.run-$p.diff" | head -3)"

@@ -21,13 +21,45 @@ use core::cell::RefCell;
 use emu::cpu::{Cpu, CpuConfig, DEFAULT_BUDGET};
 use emu::granule::Granule;
 use emu::machine::layout::DEFAULT_RAM_SIZE;
-use emu::machine::run::{run as run_guest, RunReport};
+use emu::machine::run::{self as emulated, run as run_guest, RunReport};
 use emu::machine::semihosting::SemihostingHost;
 use emu::machine::{Virt, VirtConfig};
 use emu::mem::{ConsoleSink, ConsoleSource, LineSink};
 use emu::pagesize::PageSize;
 
-const USAGE: &str = "usage: run [NAME|all] [host-granule=4k|16k|64k|all] [page-size=1k|4k|16k|64k]";
+const USAGE: &str =
+    "usage: run [NAME|all] [host-granule=4k|16k|64k|all] [page-size=1k|4k|16k|64k] [native]";
+
+// The integer benchmark's loop (the bench-int guest's), for running it
+// natively beside the emulated run.
+core::arch::global_asm!(include_str!("../../../guests/lib/intloop.S"));
+extern "C" {
+    fn granule_bench_int_loop(iterations: u64) -> u64;
+}
+/// bench-int's iterations and instructions per iteration (guests/bench-int.c).
+const BENCH_INT_ITERATIONS: u64 = 2_000_000;
+const BENCH_INT_INSNS_PER_ITERATION: u64 = 8;
+
+/// Runs the integer loop natively; prints it and the slowdown of `emulated`.
+fn native_bench_int(emulated: &RunReport) {
+    let start = cpu::counter();
+    // SAFETY: the loop reads and writes only x0-x3 and returns (AAPCS64).
+    let sum = unsafe { granule_bench_int_loop(BENCH_INT_ITERATIONS) };
+    let ticks = cpu::counter().wrapping_sub(start).max(1);
+    core::hint::black_box(sum);
+    let insns = BENCH_INT_ITERATIONS * BENCH_INT_INSNS_PER_ITERATION;
+    let ns =
+        (u128::from(ticks) * 1_000_000_000 / u128::from(cpu::counter_frequency().max(1))) as u64;
+    let native = emulated::Mips(((u128::from(insns) * 100_000) / u128::from(ns.max(1))) as u64);
+    let slowdown_x100 = (u128::from(native.0) * 100) / u128::from(emulated.centi_mips().max(1));
+    println!(
+        "native: {insns} instructions in {} us: {native} MIPS; emulated {} MIPS; emulated/native slowdown {}.{:02}x",
+        ns / 1000,
+        emulated.mips(),
+        slowdown_x100 / 100,
+        slowdown_x100 % 100
+    );
+}
 
 /// Guest output, line by line, as `guest| LINE`.
 type Lines = Rc<RefCell<LineSink<fn(&[u8])>>>;
@@ -169,6 +201,7 @@ fn run_with(args: &[&str], interactive: bool) -> Outcome {
     let mut name = None;
     let mut granules: Option<Vec<Granule>> = None;
     let mut page: Option<PageSize> = None;
+    let mut native = false;
     let supported: Vec<Granule> = mmu::features().stage1.iter().collect();
     for arg in args {
         if let Some(v) = arg.strip_prefix("host-granule=") {
@@ -199,6 +232,8 @@ fn run_with(args: &[&str], interactive: bool) -> Outcome {
                     return Outcome::Failed;
                 }
             }
+        } else if *arg == "native" {
+            native = true;
         } else if name.is_none() && !arg.contains('=') {
             name = Some(*arg);
         } else {
@@ -234,6 +269,10 @@ fn run_with(args: &[&str], interactive: bool) -> Outcome {
             }
         },
     };
+    if native && !images.iter().any(|(n, _)| n == "bench-int") {
+        println!("run: native runs only the bench-int guest's loop: run bench-int native");
+        return Outcome::Failed;
+    }
     if images.is_empty() {
         println!("run: this kernel was built without guests (guests/build.sh failed)");
         return Outcome::Failed;
@@ -265,6 +304,10 @@ fn run_with(args: &[&str], interactive: bool) -> Outcome {
             );
             let result = run_once(image, page, interactive);
             match &result {
+                Ok(r) if native && guest == "bench-int" => {
+                    println!("guest run: {r}");
+                    native_bench_int(r);
+                }
                 Ok(r) => println!("guest run: {r}"),
                 Err(e) => println!("guest run: error: {e}"),
             }
