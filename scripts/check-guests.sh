@@ -74,8 +74,12 @@ for board in virt raspi3b; do
             fail "$board host-granule=$gran $g: $(head -3 "$t.diff" | tr '\n' ' ')"
         fi
     done
-    grep -q '^guest runs: .* 0 failed' "$log" && pass "$board: every guest run passed" ||
-        fail "$board: $(grep '^guest runs:' "$log" || echo 'no summary')"
+    summary=$(grep -a '^guest runs:' "$log" | tr -d '\r')
+    if [[ "$summary" == *" 0 failed" ]]; then
+        pass "$board: every guest run passed"
+    else
+        fail "$board: ${summary:-no summary line}"
+    fi
 done
 
 # The guest device tree, read back by dtc.
