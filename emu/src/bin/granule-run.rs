@@ -148,20 +148,18 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// One trace line: PC, encoding, disassembly, then what changed.
-fn trace_line(cpu: &Cpu, step: &Step, before: &mut [u64; 33]) {
+/// One trace line: PC, encoding, disassembly, then what changed. With no
+/// step (after a reset), only takes the registers to compare with.
+fn trace_line(cpu: &Cpu, step: Option<&Step>, before: &mut [u64; 33]) {
+    let Some(step) = step else {
+        *before = snapshot(cpu);
+        return;
+    };
     let mut line = match (step.word, step.insn) {
         (Some(w), Some(i)) => format!("{:016x}: {w:08x}  {i}", step.pc),
         _ => format!("{:016x}: <no instruction>", step.pc),
     };
-    let now = {
-        let r = &cpu.regs;
-        let mut v = [0u64; 33];
-        v[..31].copy_from_slice(&r.x);
-        v[31] = r.sp();
-        v[32] = r.pstate.nzcv();
-        v
-    };
+    let now = snapshot(cpu);
     for (i, (a, b)) in before.iter().zip(now.iter()).enumerate() {
         if a != b {
             let name = match i {
@@ -177,6 +175,16 @@ fn trace_line(cpu: &Cpu, step: &Step, before: &mut [u64; 33]) {
     }
     *before = now;
     eprintln!("{line}");
+}
+
+/// X0-X30, SP and NZCV.
+fn snapshot(cpu: &Cpu) -> [u64; 33] {
+    let r = &cpu.regs;
+    let mut v = [0u64; 33];
+    v[..31].copy_from_slice(&r.x);
+    v[31] = r.sp();
+    v[32] = r.pstate.nzcv();
+    v
 }
 
 fn main() -> ExitCode {
@@ -237,7 +245,7 @@ fn main() -> ExitCode {
         stdin,
     };
     let mut before = [0u64; 33];
-    let mut tracer = |cpu: &Cpu, step: &Step| trace_line(cpu, step, &mut before);
+    let mut tracer = |cpu: &Cpu, step: Option<&Step>| trace_line(cpu, step, &mut before);
     let on_step: Option<emu::machine::run::StepHook<'_>> =
         if args.trace { Some(&mut tracer) } else { None };
     let report = match run(

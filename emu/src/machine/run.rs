@@ -83,8 +83,10 @@ impl System for VirtCalls<'_> {
     }
 }
 
-/// Sees every instruction of a traced run, after it executed.
-pub type StepHook<'h> = &'h mut dyn FnMut(&Cpu, &Step);
+/// Sees a traced run: with `None` right after each reset (the state the
+/// first instruction starts from), then with every instruction after it
+/// executed.
+pub type StepHook<'h> = &'h mut dyn FnMut(&Cpu, Option<&Step>);
 
 /// What a run did.
 #[derive(Clone, Debug)]
@@ -201,9 +203,10 @@ pub fn run(
             None => cpu.run(map, &mut calls, left),
             Some(f) => {
                 let mut exit = Exit::BudgetExhausted { pc: cpu.regs.pc };
+                f(cpu, None);
                 for _ in 0..left {
                     let step = cpu.step(map, &mut calls);
-                    f(cpu, &step);
+                    f(cpu, Some(&step));
                     if let Some(e) = step.exit {
                         exit = e;
                         break;
