@@ -10,7 +10,7 @@
 //! half happens. A device sees the guest's own access size.
 
 use crate::addr::{PhysAddr, VirtAddr};
-use crate::arch::esr::{AccessSyndrome, DataAbort, Esr, FaultStatus, Origin};
+use crate::arch::esr::{DataAbort, Esr, FaultStatus, Origin};
 use crate::granule::Granule;
 use crate::mem::{AccessSize, PhysMemoryMap};
 use crate::mmu::fault::{Access, AccessKind, El, Fault, FaultKind};
@@ -48,8 +48,6 @@ pub struct AccessType {
     pub align: u64,
     /// Exclusive, acquire/release or atomic: unaligned is always a fault.
     pub strict: bool,
-    /// The instruction syndrome (ISV) of a single-register access.
-    pub syndrome: Option<AccessSyndrome>,
 }
 
 impl AccessType {
@@ -60,7 +58,6 @@ impl AccessType {
             unprivileged: false,
             align,
             strict: false,
-            syndrome: None,
         }
     }
 }
@@ -226,7 +223,9 @@ impl Cpu {
         let abort = DataAbort {
             write: acc.kind == AccessKind::Write || cm,
             cache_maintenance: cm,
-            syndrome: acc.syndrome,
+            // No instruction syndrome (ISV = 0): it is only reported for
+            // aborts taken to EL2 (QEMU does the same).
+            syndrome: None,
             far_not_valid: false,
         };
         let esr = match f {
@@ -242,7 +241,9 @@ impl Cpu {
         let abort = DataAbort {
             write: acc.kind == AccessKind::Write,
             cache_maintenance: false,
-            syndrome: acc.syndrome,
+            // No instruction syndrome (ISV = 0): it is only reported for
+            // aborts taken to EL2 (QEMU does the same).
+            syndrome: None,
             far_not_valid: false,
         };
         Exception::with_far(Esr::alignment(self.origin(), abort), va)
@@ -293,6 +294,21 @@ impl Cpu {
         buf: &mut [u8],
         acc: &AccessType,
     ) -> Result<PhysAddr, Exception> {
+        if let Some(host) = self.fast_host(va, buf.len(), acc) {
+            if let Some(s) = arena_slice(mem, host, buf.len()) {
+                buf.copy_from_slice(s);
+                let slot = self.tlb.tlb(self.mmu_idx(acc.unprivileged)).slot_of(va);
+                let info = self
+                    .tlb
+                    .tlb(self.mmu_idx(acc.unprivileged))
+                    .info(slot)
+                    .copied()
+                    .unwrap_or_default();
+                return Ok(PhysAddr(
+                    info.pa_base.wrapping_add(va.wrapping_sub(info.map_base)),
+                ));
+            }
+        }
         let parts = self.translate_access(mem, va, buf.len(), acc)?;
         let mut off = 0;
         let mut first_pa = PhysAddr(0);
@@ -329,8 +345,27 @@ impl Cpu {
         data: &[u8],
         acc: &AccessType,
     ) -> Result<(), Exception> {
+        if let Some(host) = self.fast_host(va, data.len(), acc) {
+            if let Some(d) = arena_slice_mut(mem, host, data.len()) {
+                d.copy_from_slice(data);
+                return Ok(());
+            }
+        }
         let parts = self.translate_access(mem, va, data.len(), acc)?;
         self.write_parts(mem, va, data, acc, &parts)
+    }
+
+    /// The TLB fast path for an access of `len` bytes: an arena offset
+    /// when one unflagged entry (RAM, whole page, permitted) covers it and
+    /// no alignment rule can apply (aligned elements; a page the guest
+    /// maps as Device memory is only reached through here when aligned).
+    #[inline]
+    fn fast_host(&mut self, va: u64, len: usize, acc: &AccessType) -> Option<u64> {
+        if acc.strict || va & (acc.align - 1) != 0 {
+            return None;
+        }
+        let idx = self.mmu_idx(acc.unprivileged);
+        self.tlb.tlb_mut(idx).probe(va, len as u64, acc.kind)
     }
 
     fn write_parts(
@@ -420,6 +455,54 @@ impl Cpu {
             }
         }
         self.write_mem(mem, va, &value.to_le_bytes()[..size], acc)
+    }
+
+    /// An atomic read-modify-write of `len` bytes (1 to 16) at `va`
+    /// (FEAT_LSE): translated and checked for writing, then read, then
+    /// `update` gives the bytes to write (or `None` to write nothing, a
+    /// failed compare-and-swap). Returns the old bytes.
+    pub(crate) fn atomic_rmw(
+        &mut self,
+        mem: &mut PhysMemoryMap,
+        va: u64,
+        len: usize,
+        update: impl FnOnce(&[u8]) -> Option<[u8; 16]>,
+    ) -> Result<[u8; 16], Exception> {
+        let acc = AccessType {
+            kind: AccessKind::Write,
+            unprivileged: false,
+            align: len as u64,
+            strict: true,
+        };
+        let parts = self.translate_access(mem, va, len, &acc)?;
+        let mut old = [0u8; 16];
+        let mut off = 0;
+        for p in parts.iter().flatten() {
+            let dst = &mut old[off..off + p.len];
+            let ok = match p.route {
+                Route::Host(h) => arena_slice(mem, h, p.len)
+                    .map(|s| dst.copy_from_slice(s))
+                    .is_some(),
+                Route::Phys(pa) => phys_read(mem, pa, dst, acc.align),
+            };
+            if !ok {
+                let read = AccessType {
+                    kind: AccessKind::Read,
+                    ..acc
+                };
+                return Err(self.data_fault(
+                    va.wrapping_add(off as u64),
+                    Failure::External,
+                    &read,
+                    false,
+                ));
+            }
+            off += p.len;
+        }
+        if let Some(new) = update(&old[..len]) {
+            self.write_parts(mem, va, &new[..len], &acc, &parts)?;
+        }
+        Ok(old)
     }
 
     /// Store-exclusive: translates and checks first, then stores only if

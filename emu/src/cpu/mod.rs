@@ -65,6 +65,9 @@ pub use regs::{Pstate, RegisterFile};
 /// Entries per TLB (per MMU index).
 pub const TLB_ENTRIES: usize = 1024;
 
+/// Entries of the decoded-instruction cache (a power of two).
+const DECODE_CACHE: usize = 4096;
+
 /// The instruction budget of a run when the machine sets none.
 pub const DEFAULT_BUDGET: u64 = 10_000_000_000;
 
@@ -307,6 +310,9 @@ pub struct Cpu {
     /// The walker's view of the CPU's translation features.
     pub(crate) features: Features,
     pub(crate) decoder: Decoder,
+    /// Decoded instructions by word (decoding is a pure function of the
+    /// word, so this needs no invalidation, self-modifying code included).
+    decoded: alloc::vec::Vec<Option<Insn>>,
     pub(crate) next_pc: u64,
     /// Counters.
     pub stats: CpuStats,
@@ -330,6 +336,7 @@ impl Cpu {
             tlb,
             features: f,
             decoder: Decoder::new(),
+            decoded: alloc::vec![None; DECODE_CACHE],
             next_pc: 0,
             stats: CpuStats::default(),
             page_size: config.page_size,
@@ -377,12 +384,28 @@ impl Cpu {
         &self.decoder
     }
 
+    /// Decodes `word`, through the cache of decoded words.
+    #[inline]
+    pub(crate) fn decode(&mut self, word: u32) -> Option<Insn> {
+        let slot = ((word ^ (word >> 11) ^ (word >> 22)) as usize) & (DECODE_CACHE - 1);
+        if let Some(Some(i)) = self.decoded.get(slot) {
+            if i.word == word {
+                return Some(*i);
+            }
+        }
+        let insn = self.decoder.decode(word);
+        if let (Some(i), Some(e)) = (insn, self.decoded.get_mut(slot)) {
+            *e = Some(i);
+        }
+        insn
+    }
+
     /// Runs until an [`Exit`] or until `budget` instructions have been
     /// executed ([`Exit::BudgetExhausted`]).
     pub fn run(&mut self, mem: &mut PhysMemoryMap, sys: &mut dyn System, budget: u64) -> Exit {
         self.tlb.sync_map(mem);
         for _ in 0..budget {
-            if let Some(exit) = exec::step_one(self, mem, sys).exit {
+            if let Some(exit) = exec::run_one(self, mem, sys) {
                 return exit;
             }
         }

@@ -84,16 +84,20 @@ pub mod cpacr {
 pub const MIDR: u64 = 0x000f_0000;
 /// MPIDR_EL1: RES1 bit 31, uniprocessor, affinity 0.
 pub const MPIDR: u64 = 0x8000_0000 | (1 << 30);
-/// CTR_EL0: 64-byte lines, PIPT instruction cache, no IDC/DIC.
-pub const CTR: u64 = 0x8444_c004;
-/// DCZID_EL0.BS: log2 of the DC ZVA block in words (64 bytes).
-pub const DCZID_BS: u64 = 4;
+/// CTR_EL0: 32-byte lines, VIPT instruction cache, no IDC/DIC (QEMU
+/// `-cpu max`'s value, so that guests see the same cache geometry).
+pub const CTR: u64 = 0x8003_8003;
+/// DCZID_EL0.BS: log2 of the DC ZVA block in words: 512 bytes, as QEMU
+/// `-cpu max`.
+pub const DCZID_BS: u64 = 7;
 /// DCZID_EL0.DZP.
 pub const DCZID_DZP: u64 = 1 << 4;
 /// ID_AA64PFR0_EL1: EL0 and EL1 AArch64 only, no EL2/EL3, FP and AdvSIMD
 /// present (0; only the subset the README lists executes), no GIC
 /// system registers.
 pub const ID_AA64PFR0: u64 = 0x11;
+/// ID_AA64ISAR0_EL1: Atomic = 0b0010 (FEAT_LSE); nothing else.
+pub const ID_AA64ISAR0: u64 = 0b0010 << 20;
 /// ID_AA64DFR0_EL1: DebugVer ARMv8.0, no PMU.
 pub const ID_AA64DFR0: u64 = 0x6;
 
@@ -228,6 +232,7 @@ pub enum Reg {
     REVIDR_EL1,
     ID_AA64PFR0_EL1,
     ID_AA64DFR0_EL1,
+    ID_AA64ISAR0_EL1,
     ID_AA64MMFR0_EL1,
     ID_AA64MMFR1_EL1,
     ID_AA64MMFR2_EL1,
@@ -276,6 +281,7 @@ pub fn lookup(e: Encoding) -> Option<Reg> {
         (3, 0, 0, 0, 6) => REVIDR_EL1,
         (3, 0, 0, 4, 0) => ID_AA64PFR0_EL1,
         (3, 0, 0, 5, 0) => ID_AA64DFR0_EL1,
+        (3, 0, 0, 6, 0) => ID_AA64ISAR0_EL1,
         (3, 0, 0, 7, 0) => ID_AA64MMFR0_EL1,
         (3, 0, 0, 7, 1) => ID_AA64MMFR1_EL1,
         (3, 0, 0, 7, 2) => ID_AA64MMFR2_EL1,
@@ -423,6 +429,7 @@ impl Cpu {
             REVIDR_EL1 => 0,
             ID_AA64PFR0_EL1 => ID_AA64PFR0,
             ID_AA64DFR0_EL1 => ID_AA64DFR0,
+            ID_AA64ISAR0_EL1 => ID_AA64ISAR0,
             ID_AA64MMFR0_EL1 => id_aa64mmfr0(&self.features),
             ID_AA64MMFR1_EL1 => id_aa64mmfr1(&self.features),
             ID_AA64MMFR2_EL1 => id_aa64mmfr2(&self.features),
@@ -495,8 +502,10 @@ impl Cpu {
             FPCR => self.regs.fpcr = v & 0x07ff_9f00,
             FPSR => self.regs.fpsr = v & 0xf800_009f,
             CURRENTEL | CNTPCT_EL0 | CNTVCT_EL0 | CTR_EL0 | DCZID_EL0 | MIDR_EL1 | MPIDR_EL1
-            | REVIDR_EL1 | ID_AA64PFR0_EL1 | ID_AA64DFR0_EL1 | ID_AA64MMFR0_EL1
-            | ID_AA64MMFR1_EL1 | ID_AA64MMFR2_EL1 | ID_RAZ => return Err(Exception::undefined()),
+            | REVIDR_EL1 | ID_AA64PFR0_EL1 | ID_AA64DFR0_EL1 | ID_AA64ISAR0_EL1
+            | ID_AA64MMFR0_EL1 | ID_AA64MMFR1_EL1 | ID_AA64MMFR2_EL1 | ID_RAZ => {
+                return Err(Exception::undefined())
+            }
         }
         if matches!(r, TTBR0_EL1 | TTBR1_EL1 | TCR_EL1) {
             let asid = self.current_asid();

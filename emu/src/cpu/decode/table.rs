@@ -9,7 +9,7 @@
 //! `p` op, `k` S, `x` size, `q` Q, `l` immlo/L, `b` b5, `w` o0/o1/o2/index,
 //! `v` V.
 //!
-//! Encodings the table leaves out (pointer authentication, MTE, LSE and
+//! Encodings the table leaves out (pointer authentication, MTE, RCpc,
 //! the rest of FP/SIMD among them) decode to nothing: UNDEFINED.
 
 use core::fmt;
@@ -93,13 +93,15 @@ decode_table! {
         TBZ, "TBZ, TBNZ", "b011011pjjjjjiiiiiiiiiiiiiittttt", branch::tbz, dis::tbz;
 
     "Loads and Stores: Load/store exclusive register and ordered":
-        LDST_EXCL, "LDXR, STXR, LDAXR, STLXR, LDXP, STXP, LDAXP, STLXP, LDAR, STLR", "xx001000plwsssssouuuuunnnnnttttt", ldst::exclusive, dis::exclusive;
+        LDST_EXCL, "LDXR, STXR, LDAXR, STLXR, LDXP, STXP, LDAXP, STLXP, LDAR, STLR, CAS, CASP", "xx001000plwsssssouuuuunnnnnttttt", ldst::exclusive, dis::exclusive;
     "Loads and Stores: Load register (literal)":
         LDR_lit, "LDR, LDRSW, PRFM (literal); LDR (literal, SIMD&FP)", "oo011v00iiiiiiiiiiiiiiiiiiittttt", ldst::literal, dis::literal;
     "Loads and Stores: Load/store register pair (no-allocate, post-, pre-indexed, offset)":
         LDST_PAIR, "LDP, STP, LDPSW, LDNP, STNP (and SIMD&FP)", "oo101v0wwliiiiiiiuuuuunnnnnttttt", ldst::pair, dis::pair;
     "Loads and Stores: Load/store register (unscaled, post-indexed, unprivileged, pre-indexed)":
         LDST_imm9, "LDUR, STUR, LDTR, STTR, LDR/STR (pre/post-indexed), PRFUM", "xx111v00oo0iiiiiiiiiwwnnnnnttttt", ldst::imm9, dis::imm9;
+    "Loads and Stores: Atomic memory operations":
+        ATOMIC, "LDADD, LDCLR, LDEOR, LDSET, LDSMAX, LDSMIN, LDUMAX, LDUMIN, SWP", "xx111v00pl1ssssswooo00nnnnnttttt", ldst::atomic, dis::atomic;
     "Loads and Stores: Load/store register (register offset)":
         LDST_reg, "LDR, STR (register), PRFM (register)", "xx111v00oo1mmmmmhhhk10nnnnnttttt", ldst::register_offset, dis::register_offset;
     "Loads and Stores: Load/store register (unsigned immediate)":

@@ -14,6 +14,9 @@ use crate::mmu::fault::{Access, AccessKind, El};
 use crate::mmu::regime::tcr;
 use crate::tlb::{AsidMatch, LevelScope};
 
+/// PAR_EL1.NS (bit 9) of a successful translation.
+const PAR_NS: u64 = 1 << 9;
+
 /// B.cond.
 pub fn b_cond(cpu: &mut Cpu, _: &mut Ctx<'_>, i: &Insn) -> ExecResult {
     if cpu.regs.pstate.condition_holds(i.cond()) {
@@ -236,7 +239,10 @@ pub fn sys(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult {
                 AccessKind::Read
             };
             let result = cpu.walk(ctx.mem, x, Access::new(el, kind));
-            cpu.sys.par = par_el1(&result);
+            // NS is UNKNOWN for a Non-secure regime; like QEMU (whose
+            // virt board runs EL1 Non-secure) report 1 on success.
+            let ns = if result.is_ok() { PAR_NS } else { 0 };
+            cpu.sys.par = par_el1(&result) | ns;
         }
         // IC IALLUIS, IC IALLU: nothing is cached from instruction memory
         // (each instruction is fetched and decoded anew).
@@ -265,8 +271,8 @@ pub fn sys(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult {
             let base = x & !(block - 1);
             let zeros = [0u8; 32];
             let acc = AccessType::normal(AccessKind::Write, 1);
-            // The block is inside one 1K page: the first write translates
-            // and checks it, so a fault leaves the block untouched.
+            // The block (512 bytes) is inside one 1K page: the first write
+            // translates and checks it, so a fault leaves it untouched.
             for k in 0..block / 32 {
                 cpu.write_mem(ctx.mem, base + 32 * k, &zeros, &acc)?;
             }

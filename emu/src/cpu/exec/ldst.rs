@@ -4,7 +4,6 @@
 //! load-acquire/store-release.
 
 use super::{extend_reg, sign_extend, undefined, Ctx, ExecResult};
-use crate::arch::esr::AccessSyndrome;
 use crate::cpu::exception::Exception;
 use crate::cpu::insn::Insn;
 use crate::cpu::memory::{AccessType, SCTLR_SA, SCTLR_SA0};
@@ -99,17 +98,7 @@ fn single_xfer(i: &Insn) -> Option<Option<Xfer>> {
     }))
 }
 
-fn syndrome(x: &Xfer, rt: usize, acquire_release: bool) -> Option<AccessSyndrome> {
-    (!x.simd).then_some(AccessSyndrome {
-        size_log2: x.size.trailing_zeros() as u8,
-        sign_extend: x.signed,
-        register: rt as u8,
-        sixty_four: x.reg64,
-        acquire_release,
-    })
-}
-
-fn access(x: &Xfer, syn: Option<AccessSyndrome>) -> AccessType {
+fn access(x: &Xfer) -> AccessType {
     AccessType {
         kind: if x.load {
             AccessKind::Read
@@ -119,7 +108,6 @@ fn access(x: &Xfer, syn: Option<AccessSyndrome>) -> AccessType {
         unprivileged: false,
         align: x.size as u64,
         strict: false,
-        syndrome: syn,
     }
 }
 
@@ -180,12 +168,7 @@ pub fn imm9(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult {
     let b = base(cpu, n)?;
     let addr = if mode == 0b01 { b } else { b.wrapping_add(off) };
     let writeback = mode & 1 == 1;
-    let syn = if writeback {
-        None
-    } else {
-        syndrome(&x, i.rt(), false)
-    };
-    let mut acc = access(&x, syn);
+    let mut acc = access(&x);
     acc.unprivileged = unprivileged;
     transfer(cpu, ctx, addr, &x, i.rt(), &acc)?;
     if writeback {
@@ -206,7 +189,7 @@ pub fn unsigned_offset(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult
         cpu.check_fp_enabled()?;
     }
     let addr = base(cpu, i.rn())?.wrapping_add(u64::from(i.imm()) * x.size as u64);
-    let acc = access(&x, syndrome(&x, i.rt(), false));
+    let acc = access(&x);
     transfer(cpu, ctx, addr, &x, i.rt(), &acc)
 }
 
@@ -232,7 +215,7 @@ pub fn register_offset(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult
     };
     let off = extend_reg(cpu.regs.x(i.rm()), option, shift);
     let addr = base(cpu, i.rn())?.wrapping_add(off);
-    let acc = access(&x, syndrome(&x, i.rt(), false));
+    let acc = access(&x);
     transfer(cpu, ctx, addr, &x, i.rt(), &acc)
 }
 
@@ -275,7 +258,7 @@ pub fn literal(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult {
     }
     let off = sign_extend(u64::from(i.imm()) << 2, 21) as u64;
     let addr = cpu.regs.pc.wrapping_add(off);
-    let acc = access(&x, syndrome(&x, i.rt(), false));
+    let acc = access(&x);
     transfer(cpu, ctx, addr, &x, i.rt(), &acc)
 }
 
@@ -352,8 +335,8 @@ pub fn pair(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult {
 }
 
 /// LDXR, STXR, LDAXR, STLXR, LDXP, STXP, LDAXP, STLXP, LDAR, STLR.
-/// (The LSE compare-and-swap and LORegion forms are not implemented, and
-/// ID_AA64ISAR0_EL1 and ID_AA64MMFR1_EL1 say so: UNDEFINED.)
+/// CAS and CASP (FEAT_LSE) share the group; the LORegion forms (LDLAR,
+/// STLLR) are not implemented (ID_AA64MMFR1_EL1.LO is 0): UNDEFINED.
 pub fn exclusive(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult {
     let (o2, l, o1, o0) = (i.op_bit(), i.lo() == 1, i.w(), i.opc());
     let size = 1usize << i.size();
@@ -361,6 +344,8 @@ pub fn exclusive(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult {
     let pair = match (o2, o1) {
         (0, 0) => false,
         (0, 1) if size >= 4 => true,
+        (0, 1) => return compare_and_swap_pair(cpu, ctx, i),
+        (1, 1) => return compare_and_swap(cpu, ctx, i),
         (1, 0) if o0 == 1 => {
             // LDAR / STLR: ordered, must be aligned.
             let addr = base(cpu, n)?;
@@ -371,7 +356,7 @@ pub fn exclusive(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult {
                 signed: false,
                 reg64: size == 8,
             };
-            let mut acc = access(&x, syndrome(&x, t, true));
+            let mut acc = access(&x);
             acc.strict = true;
             return transfer(cpu, ctx, addr, &x, t, &acc);
         }
@@ -388,7 +373,6 @@ pub fn exclusive(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult {
         unprivileged: false,
         align: total as u64,
         strict: true,
-        syndrome: None,
     };
     let mut buf = [0u8; 16];
     if l {
@@ -412,5 +396,113 @@ pub fn exclusive(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult {
         let stored = cpu.store_exclusive(ctx.mem, addr, &buf[..total], &acc)?;
         cpu.regs.set_x(s, u64::from(!stored));
     }
+    Ok(())
+}
+
+fn le_bytes(v: u64) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&v.to_le_bytes());
+    b
+}
+
+fn from_le(b: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    a[..b.len().min(8)].copy_from_slice(&b[..b.len().min(8)]);
+    u64::from_le_bytes(a)
+}
+
+/// CAS, CASA, CASL, CASAL (byte, halfword, word, doubleword).
+fn compare_and_swap(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult {
+    let size = 1usize << i.size();
+    let (s, t) = (i.rs(), i.rt());
+    let addr = base(cpu, i.rn())?;
+    let mask = if size == 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * size)) - 1
+    };
+    let expected = cpu.regs.x(s) & mask;
+    let new = cpu.regs.x(t);
+    let old = cpu.atomic_rmw(ctx.mem, addr, size, |old| {
+        (from_le(old) == expected).then(|| le_bytes(new))
+    })?;
+    cpu.regs.set_x(s, from_le(&old[..size]));
+    Ok(())
+}
+
+/// CASP, CASPA, CASPL, CASPAL (word and doubleword pairs; Rs and Rt even).
+fn compare_and_swap_pair(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult {
+    let (s, t) = (i.rs(), i.rt());
+    if s & 1 == 1 || t & 1 == 1 {
+        return undefined();
+    }
+    let size = if i.size() & 1 == 1 { 8 } else { 4 };
+    let mask = if size == 8 { u64::MAX } else { 0xffff_ffff };
+    let addr = base(cpu, i.rn())?;
+    let (e0, e1) = (cpu.regs.x(s) & mask, cpu.regs.x(s + 1) & mask);
+    let (n0, n1) = (cpu.regs.x(t), cpu.regs.x(t + 1));
+    let old = cpu.atomic_rmw(ctx.mem, addr, 2 * size, |old| {
+        let (o0, o1) = (from_le(&old[..size]), from_le(&old[size..2 * size]));
+        (o0 == e0 && o1 == e1).then(|| {
+            let mut b = [0u8; 16];
+            b[..size].copy_from_slice(&n0.to_le_bytes()[..size]);
+            b[size..2 * size].copy_from_slice(&n1.to_le_bytes()[..size]);
+            b
+        })
+    })?;
+    cpu.regs.set_x(s, from_le(&old[..size]));
+    cpu.regs.set_x(s + 1, from_le(&old[size..2 * size]));
+    Ok(())
+}
+
+/// LDADD, LDCLR, LDEOR, LDSET, LDSMAX, LDSMIN, LDUMAX, LDUMIN, SWP, with
+/// their acquire/release forms and the ST* aliases (FEAT_LSE). LDAPR
+/// (FEAT_LRCPC) shares the group and is not implemented: UNDEFINED.
+pub fn atomic(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult {
+    if i.v() == 1 {
+        return undefined();
+    }
+    let (o3, opc) = (i.w(), i.opc());
+    if o3 == 1 && opc != 0 {
+        return undefined();
+    }
+    let size = 1usize << i.size();
+    let bits = 8 * size as u32;
+    let mask = if size == 8 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
+    let addr = base(cpu, i.rn())?;
+    let operand = cpu.regs.x(i.rs()) & mask;
+    let signed = |v: u64| sign_extend(v, bits);
+    let old = cpu.atomic_rmw(ctx.mem, addr, size, |old| {
+        let o = from_le(old);
+        let r = match (o3, opc) {
+            (1, _) => operand,
+            (_, 0) => o.wrapping_add(operand),
+            (_, 1) => o & !operand,
+            (_, 2) => o ^ operand,
+            (_, 3) => o | operand,
+            (_, 4) => {
+                if signed(o) >= signed(operand) {
+                    o
+                } else {
+                    operand
+                }
+            }
+            (_, 5) => {
+                if signed(o) <= signed(operand) {
+                    o
+                } else {
+                    operand
+                }
+            }
+            (_, 6) => o.max(operand),
+            _ => o.min(operand),
+        };
+        Some(le_bytes(r & mask))
+    })?;
+    cpu.regs.set_x(i.rt(), from_le(&old[..size]));
     Ok(())
 }

@@ -45,35 +45,69 @@ pub fn undefined() -> ExecResult {
 }
 
 /// Fetches, decodes and executes the instruction at PC, or takes the
-/// exception it raises.
+/// exception it raises, and reports what happened.
 pub(crate) fn step_one(cpu: &mut Cpu, mem: &mut PhysMemoryMap, sys: &mut dyn System) -> Step {
-    let pc = cpu.regs.pc;
-    cpu.stats.instructions = cpu.stats.instructions.wrapping_add(1);
     let mut step = Step {
-        pc,
+        pc: cpu.regs.pc,
         word: None,
         insn: None,
         exception: None,
         exit: None,
     };
-    if cpu.regs.pstate.il {
-        let e = Exception::illegal_state();
+    step.exit = one::<true>(cpu, mem, sys, &mut step);
+    step
+}
+
+/// One instruction for `run`: the same as [`step_one`] without the report.
+#[inline]
+pub(crate) fn run_one(
+    cpu: &mut Cpu,
+    mem: &mut PhysMemoryMap,
+    sys: &mut dyn System,
+) -> Option<Exit> {
+    let mut step = Step {
+        pc: 0,
+        word: None,
+        insn: None,
+        exception: None,
+        exit: None,
+    };
+    one::<false>(cpu, mem, sys, &mut step)
+}
+
+/// The one path every instruction takes; `REPORT` fills `step`.
+#[inline(always)]
+fn one<const REPORT: bool>(
+    cpu: &mut Cpu,
+    mem: &mut PhysMemoryMap,
+    sys: &mut dyn System,
+    step: &mut Step,
+) -> Option<Exit> {
+    let pc = cpu.regs.pc;
+    cpu.stats.instructions = cpu.stats.instructions.wrapping_add(1);
+    let fail = |cpu: &mut Cpu, e: Exception, step: &mut Step| {
         cpu.take_exception(e, pc);
-        step.exception = Some(e);
-        return step;
+        if REPORT {
+            step.exception = Some(e);
+        }
+    };
+    if cpu.regs.pstate.il {
+        fail(cpu, Exception::illegal_state(), step);
+        return None;
     }
     let word = match cpu.fetch(mem, pc) {
         Ok(w) => w,
         Err(e) => {
-            cpu.take_exception(e, pc);
-            step.exception = Some(e);
-            return step;
+            fail(cpu, e, step);
+            return None;
         }
     };
-    step.word = Some(word);
     cpu.next_pc = pc.wrapping_add(4);
-    let insn = cpu.decoder.decode(word);
-    step.insn = insn;
+    let insn = cpu.decode(word);
+    if REPORT {
+        step.word = Some(word);
+        step.insn = insn;
+    }
     let result = match &insn {
         Some(i) => {
             let mut ctx = Ctx { mem, sys };
@@ -82,21 +116,23 @@ pub(crate) fn step_one(cpu: &mut Cpu, mem: &mut PhysMemoryMap, sys: &mut dyn Sys
         None => Err(Stop::Exception(unallocated(cpu, word))),
     };
     match result {
-        Ok(()) => cpu.regs.pc = cpu.next_pc,
+        Ok(()) => {
+            cpu.regs.pc = cpu.next_pc;
+            None
+        }
         Err(Stop::Exception(e)) => {
             if e.is_undefined() {
                 let class = EncodingClass::of(word);
                 cpu.stats.undefined[class.index()] += 1;
             }
-            cpu.take_exception(e, pc);
-            step.exception = Some(e);
+            fail(cpu, e, step);
+            None
         }
         Err(Stop::Exit(x)) => {
             cpu.regs.pc = cpu.next_pc;
-            step.exit = Some(x);
+            Some(x)
         }
     }
-    step
 }
 
 /// The exception an instruction the table does not implement takes: the

@@ -419,12 +419,60 @@ pub fn exclusive(i: &Insn, f: &mut Formatter<'_>) -> Result {
             };
             write!(f, "{m}{sfx} {}, [{base}]", r(i.rt(), w64))
         }
-        _ => write!(
-            f,
-            ".inst {:#010x} // compare and swap (LSE, not implemented)",
-            i.word
-        ),
+        (o2, _) => {
+            let ord = match (l, o0) {
+                (0, 0) => "",
+                (0, _) => "l",
+                (_, 0) => "a",
+                _ => "al",
+            };
+            if o2 == 1 {
+                write!(
+                    f,
+                    "cas{ord}{sfx} {}, {}, [{base}]",
+                    r(i.rs(), w64),
+                    r(i.rt(), w64)
+                )
+            } else {
+                let w = i.size() & 1 == 1;
+                write!(
+                    f,
+                    "casp{ord} {}, {}, {}, {}, [{base}]",
+                    r(i.rs(), w),
+                    r((i.rs() + 1) & 31, w),
+                    r(i.rt(), w),
+                    r((i.rt() + 1) & 31, w)
+                )
+            }
+        }
     }
+}
+
+/// Atomic memory operations.
+pub fn atomic(i: &Insn, f: &mut Formatter<'_>) -> Result {
+    const OPS: [&str; 8] = [
+        "ldadd", "ldclr", "ldeor", "ldset", "ldsmax", "ldsmin", "ldumax", "ldumin",
+    ];
+    let op = match (i.w(), i.opc()) {
+        (0, o) => OPS[o as usize & 7],
+        (_, 0) => "swp",
+        _ => return write!(f, ".inst {:#010x} // atomic, not implemented", i.word),
+    };
+    let ord = match (i.op_bit(), i.lo()) {
+        (0, 0) => "",
+        (0, _) => "l",
+        (_, 0) => "a",
+        _ => "al",
+    };
+    let sfx = ["b", "h", "", ""][i.size() as usize & 3];
+    let w64 = i.size() == 3;
+    write!(
+        f,
+        "{op}{ord}{sfx} {}, {}, [{}]",
+        r(i.rs(), w64),
+        r(i.rt(), w64),
+        xsp(i.rn())
+    )
 }
 
 /// The register of a single transfer and the mnemonic.

@@ -1,3 +1,4 @@
 //! Host tests of the CPU.
 
 mod decoder;
+mod model;
