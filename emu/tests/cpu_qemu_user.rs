@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use emu::addr::PhysAddr;
-use emu::cpu::{CallResult, Cpu, CpuConfig, GuestContext, System};
+use emu::cpu::{Cpu, CpuConfig, NoMachine};
 use emu::mem::PhysMemoryMap;
 use emu::pagesize::PageSize;
 
@@ -1070,24 +1070,14 @@ fn run_qemu(b: &Built, n: usize) -> Result<Vec<Dump>, String> {
     Ok(out.stdout.chunks(per).map(Dump::parse).collect())
 }
 
-struct NoSystem;
-
-impl System for NoSystem {
-    fn hvc(&mut self, _: u16, _: &mut GuestContext<'_>) -> CallResult {
-        CallResult::Undefined
-    }
-    fn semihosting(&mut self, _: &mut GuestContext<'_>) -> CallResult {
-        CallResult::Undefined
-    }
-}
-
 /// Runs case `k` on emu::cpu at EL1 with an identity map (one 1G block,
-/// Normal memory) and FP enabled, as user mode sees memory.
-fn run_emu(b: &Built, k: usize, c: &Case) -> Result<Dump, String> {
+/// Normal memory) and FP enabled, as user mode sees memory, with the TLB
+/// page size `page`.
+fn run_emu(b: &Built, k: usize, c: &Case, page: PageSize) -> Result<Dump, String> {
     let start = b.symbols[&format!("seq_{k}_start")];
     let end = b.symbols[&format!("seq_{k}_end")];
     let buf = b.symbols["buf"];
-    let mut mem = PhysMemoryMap::new(PageSize::K4);
+    let mut mem = PhysMemoryMap::new(page);
     mem.add_ram("ram", PhysAddr(0), RAM_SIZE, 0)
         .map_err(|e| e.to_string())?;
     mem.write_bytes(PhysAddr(TEXT_BASE), &b.text)
@@ -1101,7 +1091,7 @@ fn run_emu(b: &Built, k: usize, c: &Case) -> Result<Dump, String> {
     let block: u64 = 1 << 10 | 3 << 8 | 0b01;
     mem.write_bytes(PhysAddr(TABLE_PA), &block.to_le_bytes())
         .map_err(|e| e.to_string())?;
-    let mut cpu = Cpu::new(CpuConfig::new(PageSize::K4)).map_err(|e| e.to_string())?;
+    let mut cpu = Cpu::new(CpuConfig::new(page)).map_err(|e| e.to_string())?;
     cpu.reset(start, 0);
     cpu.sys.mair = 0xff;
     cpu.sys.tcr = 25 | 3 << 12 | 1 << 23 | 0b101 << 32;
@@ -1118,7 +1108,7 @@ fn run_emu(b: &Built, k: usize, c: &Case) -> Result<Dump, String> {
     for (i, v) in c.q.iter().enumerate() {
         cpu.regs.v[i] = *v;
     }
-    let mut sys = NoSystem;
+    let mut sys = NoMachine;
     for _ in 0..10_000 {
         if cpu.regs.pc == end {
             let mut mem_out = vec![0u8; BUF_SIZE];
@@ -1164,7 +1154,9 @@ fn check(cases: &[Case], tag: &str) -> Result<(), String> {
         if failures.len() >= 3 {
             break;
         }
-        let got = run_emu(&built, k, c);
+        // Every TLB page size in turn, under the guest's 1G block.
+        let page = PageSize::ALL[k % PageSize::ALL.len()];
+        let got = run_emu(&built, k, c, page);
         let bad = match &got {
             Ok(g) => *g != want[k],
             Err(_) => true,
@@ -1196,7 +1188,7 @@ fn check(cases: &[Case], tag: &str) -> Result<(), String> {
         }) {
             if let Ok(pw) = run_qemu(&pb, prefixes.len()) {
                 for (j, p) in prefixes.iter().enumerate() {
-                    let g = run_emu(&pb, j, p);
+                    let g = run_emu(&pb, j, p, page);
                     let d = match &g {
                         Ok(g) if *g == pw[j] => continue,
                         Ok(g) => pw[j].diff(g),
@@ -1219,7 +1211,7 @@ fn check(cases: &[Case], tag: &str) -> Result<(), String> {
             Err(e) => e,
         };
         failures.push(format!(
-            "sequence {k}: {detail}\n  first difference at {first}\n  sequence: {}",
+            "sequence {k} ({page} TLB pages): {detail}\n  first difference at {first}\n  sequence: {}",
             c.insns.join("; ")
         ));
     }
