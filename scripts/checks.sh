@@ -56,8 +56,6 @@ check_run_options() {
     pass_if "run.sh --memory on raspi3b" refused "error: --memory: raspi3b has fixed RAM" \
         --board raspi3b --memory 512M
     pass_if "run.sh --guest DIR" refused "is a directory" --guest /
-    pass_if "run.sh --guest FILE on raspi3b" refused "error: --guest: on raspi3b" \
-        --board raspi3b --guest "$guest_file"
     pass_if "run.sh --board raspi" refused "error: unknown board 'raspi': use virt or raspi3b" \
         --board raspi
     pass_if "run.sh --board pi5" refused "error: unknown board 'pi5': use virt or raspi3b" \

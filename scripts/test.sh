@@ -65,6 +65,9 @@ for config in "${configs[@]}"; do
     record "target: $name" "$passed" "$failed" "$skipped"
 done
 
+echo "== guests: built-in guests on QEMU, granule-run and Granule (scripts/check-guests.sh) =="
+read -r p f < <(scripts/check-guests.sh 2>&1 | tee "$log_dir/guests.log" | awk '/^guest checks:/ { print $3, $5 }'); record "guests: transcripts vs QEMU" "${p:-0}" "${f:-1}" 0
+
 echo
 echo "== summary =="
 printf '%s\n' "${summaries[@]}"

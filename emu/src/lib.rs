@@ -16,6 +16,7 @@ pub mod arch;
 pub mod cpu;
 pub mod fdt;
 pub mod granule;
+pub mod machine;
 pub mod mem;
 pub mod mmu;
 pub mod pagesize;

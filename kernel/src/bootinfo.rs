@@ -160,6 +160,20 @@ pub fn discover(dtb_address: u64, entry_el: u8, boot_counter: u64, image: PhysRa
             info.set_bootargs(args, "semihosting");
         }
     }
+    if info.initrd.is_none() {
+        // Only inside RAM: anything else is a typo, not memory to reserve.
+        if let Some((start, size)) = crate::cmdline::parse(info.bootargs()).0.initrd {
+            let range = PhysRange::new(start, size);
+            if info
+                .ram
+                .as_slice()
+                .iter()
+                .any(|r| r.start <= range.start && range.end <= r.end)
+            {
+                info.initrd = Some(range);
+            }
+        }
+    }
     info
 }
 

@@ -51,6 +51,20 @@ pub struct Options<'a> {
     pub host_granule: Option<HostGranule>,
     /// `cmds=...`: shell commands to run in batch mode, `;`-separated.
     pub commands: Option<&'a str>,
+    /// `then=shell`: after the commands, open the shell instead of
+    /// powering off.
+    pub then_shell: bool,
+    /// `initrd=ADDR,SIZE` (Linux's syntax): where the loader put the
+    /// initrd when no device tree says so (QEMU's raspi3b without `-dtb`).
+    pub initrd: Option<(u64, u64)>,
+}
+
+/// A number in decimal or `0x` hexadecimal.
+fn number(s: &str) -> Option<u64> {
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => s.parse().ok(),
+    }
 }
 
 /// Parses `line`, returning the options and the first bad value, if any
@@ -69,6 +83,33 @@ pub fn parse(line: &str) -> (Options<'_>, Option<BadOption<'_>>) {
         let Some((key, value)) = word.split_once('=') else {
             continue;
         };
+        if key == "initrd" {
+            let parsed = value
+                .split_once(',')
+                .and_then(|(a, n)| Some((number(a)?, number(n)?)))
+                .filter(|(a, n)| *n > 0 && a.checked_add(*n).is_some());
+            match parsed {
+                Some(range) => options.initrd = Some(range),
+                None => {
+                    problem.get_or_insert(BadOption {
+                        key,
+                        value,
+                        expected: "ADDRESS,SIZE",
+                    });
+                }
+            }
+        }
+        if key == "then" {
+            if value == "shell" {
+                options.then_shell = true;
+            } else {
+                problem.get_or_insert(BadOption {
+                    key,
+                    value,
+                    expected: "shell",
+                });
+            }
+        }
         if key == "host-granule" {
             match value {
                 "all" => options.host_granule = Some(HostGranule::All),
@@ -116,6 +157,32 @@ mod tests {
         assert_eq!(o.host_granule, None);
         assert_eq!(o.commands, Some("info"));
         assert_eq!(bad.map(|b| b.value), Some("8k"));
+    }
+
+    #[test]
+    fn then_shell() {
+        let (o, bad) = parse("then=shell cmds=run all");
+        assert!(o.then_shell && bad.is_none());
+        assert_eq!(o.commands, Some("run all"));
+        assert_eq!(parse("then=x").1.map(|b| b.key), Some("then"));
+    }
+
+    #[test]
+    fn initrd_address_and_size() {
+        assert_eq!(
+            parse("initrd=0x8000000,4096").0.initrd,
+            Some((0x800_0000, 4096))
+        );
+        for bad in [
+            "initrd=0x8000000",
+            "initrd=x,1",
+            "initrd=1,0",
+            "initrd=0xffffffffffffffff,2",
+        ] {
+            let (o, problem) = parse(bad);
+            assert_eq!(o.initrd, None, "{bad}");
+            assert_eq!(problem.map(|b| b.key), Some("initrd"), "{bad}");
+        }
     }
 
     #[test]

@@ -113,15 +113,29 @@ pub unsafe fn kernel_init(dtb: u64, entry_el: u64, boot_counter: u64) -> ! {
     kernel_main(boot_failures)
 }
 
-/// Runs the boot commands in batch mode (which fails if `boot_failures`
-/// names anything), or the interactive shell.
+static INTERACTIVE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Whether the shell is interactive (a person at the console, whose typing
+/// a guest may read), rather than running boot commands.
+pub fn is_interactive() -> bool {
+    INTERACTIVE.load(core::sync::atomic::Ordering::Relaxed)
+}
+
+fn interactive_shell() -> ! {
+    INTERACTIVE.store(true, core::sync::atomic::Ordering::Relaxed);
+    shell::run_interactive()
+}
+
+/// Runs the boot commands in batch mode, or the interactive shell; with
+/// `then=shell` the boot commands run first, then the shell opens.
 fn kernel_main(boot_failures: Vec<String>) -> ! {
-    let commands = with_boot_info(|info| {
+    let (commands, then_shell) = with_boot_info(|info| {
         let mut copy = alloc::string::String::new();
-        if let Some(c) = cmdline::parse(info.bootargs()).0.commands {
+        let options = cmdline::parse(info.bootargs()).0;
+        if let Some(c) = options.commands {
             copy.push_str(c);
         }
-        copy
+        (copy, options.then_shell)
     })
     .unwrap_or_default();
     *SHELL_READY_COUNTER.lock() = cpu::counter();
@@ -133,7 +147,12 @@ fn kernel_main(boot_failures: Vec<String>) -> ! {
         cpu::ticks_to_micros(shell_ready_counter())
     );
     if commands.is_empty() {
-        shell::run_interactive()
+        interactive_shell()
     }
-    shell::run_batch(&commands, boot_failures)
+    let then: Option<fn() -> !> = if then_shell {
+        Some(interactive_shell)
+    } else {
+        None
+    };
+    shell::run_batch(&commands, boot_failures, then)
 }

@@ -28,6 +28,8 @@ pub mod console;
 #[cfg(target_os = "none")]
 pub mod driver;
 #[cfg(target_os = "none")]
+pub mod guests;
+#[cfg(target_os = "none")]
 pub mod kernel;
 #[cfg(target_os = "none")]
 pub mod memory;

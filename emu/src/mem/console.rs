@@ -9,6 +9,13 @@ pub trait ConsoleSink {
     fn write_byte(&mut self, byte: u8);
 }
 
+/// Supplies the bytes a guest reads from its console (the host runner's
+/// stdin, the board's UART): polled, never blocking.
+pub trait ConsoleSource {
+    /// The next byte typed, if one is waiting.
+    fn poll_byte(&mut self) -> Option<u8>;
+}
+
 impl<F: FnMut(u8)> ConsoleSink for F {
     fn write_byte(&mut self, byte: u8) {
         self(byte)

@@ -10,6 +10,7 @@ use super::device::Device;
 use super::flat::{flatten, FlatRange};
 use super::page_index::{PageIndex, PageSlot};
 use super::region::{Backing, Region, RegionError, RegionId, RegionInfo, RegionKind, PA_BITS};
+use super::storage::{Arena, RamStorage};
 use crate::addr::PhysAddr;
 use crate::pagesize::PageSize;
 
@@ -54,7 +55,7 @@ pub struct PhysMemoryMap {
     regions: Vec<Region>,
     flat: Vec<FlatRange>,
     table: PageIndex,
-    arena: Vec<u8>,
+    arena: Arena,
     generation: u64,
 }
 
@@ -66,8 +67,18 @@ impl PhysMemoryMap {
             regions: Vec::new(),
             flat: Vec::new(),
             table: PageIndex::new(page),
-            arena: Vec::new(),
+            arena: Arena::Heap(Vec::new()),
             generation: 0,
+        }
+    }
+
+    /// An empty map whose RAM and ROM live in `storage`, a fixed block
+    /// (the kernel's frames): adding more memory than it holds fails with
+    /// [`RegionError::TooMuchMemory`].
+    pub fn with_storage(page: PageSize, storage: Box<dyn RamStorage>) -> Self {
+        PhysMemoryMap {
+            arena: Arena::Fixed { storage, used: 0 },
+            ..PhysMemoryMap::new(page)
         }
     }
 
@@ -133,19 +144,14 @@ impl PhysMemoryMap {
             RegionKind::Ram
         };
         let info = self.check_new(name, base, size, priority, kind)?;
-        let arena = self.arena.len() as u64;
-        let new_len = usize::try_from(arena + size).map_err(|_| RegionError::TooMuchMemory {
-            name: name.to_string(),
-        })?;
-        self.arena
-            .try_reserve_exact(new_len - self.arena.len())
-            .map_err(|_| RegionError::TooMuchMemory {
+        let arena = self
+            .arena
+            .append(size, rom)
+            .map_err(|full| RegionError::TooMuchMemory {
                 name: name.to_string(),
+                requested: full.requested,
+                available: full.available,
             })?;
-        match rom {
-            Some(bytes) => self.arena.extend_from_slice(bytes),
-            None => self.arena.resize(new_len, 0),
-        }
         self.push(Region {
             info,
             backing: Backing::Memory {
@@ -283,12 +289,12 @@ impl PhysMemoryMap {
 
     /// The RAM arena (every RAM and ROM region's bytes).
     pub fn arena(&self) -> &[u8] {
-        &self.arena
+        self.arena.bytes()
     }
 
     /// The RAM arena, writable (the TLB fast path stores through it).
     pub fn arena_mut(&mut self) -> &mut [u8] {
-        &mut self.arena
+        self.arena.bytes_mut()
     }
 
     /// The bytes of a RAM or ROM region.
@@ -298,7 +304,7 @@ impl PhysMemoryMap {
             Backing::Memory { arena, .. } => {
                 let a = usize::try_from(arena).ok()?;
                 let n = usize::try_from(r.info.size).ok()?;
-                self.arena.get(a..a.checked_add(n)?)
+                self.arena.bytes().get(a..a.checked_add(n)?)
             }
             Backing::Device(_) => None,
         }
@@ -311,7 +317,7 @@ impl PhysMemoryMap {
             Backing::Memory { arena, .. } => {
                 let a = usize::try_from(arena).ok()?;
                 let n = usize::try_from(r.info.size).ok()?;
-                self.arena.get_mut(a..a.checked_add(n)?)
+                self.arena.bytes_mut().get_mut(a..a.checked_add(n)?)
             }
             Backing::Device(_) => None,
         }
@@ -402,7 +408,8 @@ impl PhysMemoryMap {
         match target {
             Target::Hole => Err(err(BusErrorKind::Unmapped)),
             Target::Memory { arena, .. } => {
-                let bytes = slice_at(&self.arena, arena, n).ok_or(err(BusErrorKind::Unmapped))?;
+                let bytes =
+                    slice_at(self.arena.bytes(), arena, n).ok_or(err(BusErrorKind::Unmapped))?;
                 Ok(bytes
                     .iter()
                     .rev()
@@ -446,8 +453,8 @@ impl PhysMemoryMap {
                 writable: false, ..
             } => Ok(()),
             Target::Memory { arena, .. } => {
-                let bytes =
-                    slice_at_mut(&mut self.arena, arena, n).ok_or(err(BusErrorKind::Unmapped))?;
+                let bytes = slice_at_mut(self.arena.bytes_mut(), arena, n)
+                    .ok_or(err(BusErrorKind::Unmapped))?;
                 for (i, b) in bytes.iter_mut().enumerate() {
                     *b = (value >> (8 * i)) as u8;
                 }
@@ -477,7 +484,7 @@ impl PhysMemoryMap {
             let err = |kind| loader_error(at, AccessDir::Read, kind);
             match target {
                 Target::Memory { arena, .. } => {
-                    let src = slice_at(&self.arena, arena, n as u64)
+                    let src = slice_at(self.arena.bytes(), arena, n as u64)
                         .ok_or(err(BusErrorKind::Unmapped))?;
                     buf[done..done + n].copy_from_slice(src);
                 }
@@ -500,7 +507,7 @@ impl PhysMemoryMap {
             let err = |kind| loader_error(at, AccessDir::Write, kind);
             match target {
                 Target::Memory { arena, .. } => {
-                    let dst = slice_at_mut(&mut self.arena, arena, n as u64)
+                    let dst = slice_at_mut(self.arena.bytes_mut(), arena, n as u64)
                         .ok_or(err(BusErrorKind::Unmapped))?;
                     dst.copy_from_slice(&data[done..done + n]);
                 }
@@ -555,7 +562,7 @@ impl core::fmt::Debug for PhysMemoryMap {
         f.debug_struct("PhysMemoryMap")
             .field("page", &self.page)
             .field("regions", &self.regions().collect::<Vec<_>>())
-            .field("arena_bytes", &self.arena.len())
+            .field("arena_bytes", &self.arena.bytes().len())
             .finish()
     }
 }

@@ -10,12 +10,14 @@ pub mod map;
 mod page_index;
 pub mod pl011;
 pub mod region;
+mod storage;
 pub mod tables;
 
 pub use access::{AccessDir, AccessSize, BusError, BusErrorKind};
-pub use console::{ConsoleSink, LineSink};
+pub use console::{ConsoleSink, ConsoleSource, LineSink};
 pub use device::{AccessConstraints, Device, DeviceError, DeviceStateError};
 pub use map::{PageKind, PhysMemoryMap};
 pub use pl011::Pl011;
 pub use region::{RegionError, RegionId, RegionInfo, RegionKind, PA_BITS};
+pub use storage::{Bytes, RamStorage};
 pub use tables::GuestTableMemory;

@@ -7,7 +7,7 @@ use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use super::access::AccessSize;
-use super::console::ConsoleSink;
+use super::console::{ConsoleSink, ConsoleSource};
 use super::device::{AccessConstraints, Device, DeviceError, DeviceStateError};
 
 /// Register offsets (PL011 TRM, "Summary of registers").
@@ -137,6 +137,7 @@ pub struct Pl011 {
     regs: Regs,
     rx: VecDeque<u8>,
     sink: Box<dyn ConsoleSink>,
+    source: Option<Box<dyn ConsoleSource>>,
 }
 
 impl Pl011 {
@@ -146,6 +147,28 @@ impl Pl011 {
             regs: Regs::reset(),
             rx: VecDeque::new(),
             sink,
+            source: None,
+        }
+    }
+
+    /// A UART whose receive FIFO is also fed from `source`, polled
+    /// whenever the guest looks at the FIFO (UARTFR or UARTDR).
+    pub fn with_input(sink: Box<dyn ConsoleSink>, source: Box<dyn ConsoleSource>) -> Self {
+        Pl011 {
+            source: Some(source),
+            ..Pl011::new(sink)
+        }
+    }
+
+    /// Moves waiting console input into the FIFO, as far as it has room.
+    fn poll_input(&mut self) {
+        while self.rx.len() < RX_FIFO_DEPTH {
+            match self.source.as_mut().and_then(|s| s.poll_byte()) {
+                Some(b) => {
+                    self.push_input(b);
+                }
+                None => break,
+            }
         }
     }
 
@@ -178,6 +201,9 @@ impl Pl011 {
     }
 
     fn read_reg(&mut self, off: u64) -> Result<u32, DeviceError> {
+        if matches!(off, reg::UARTDR | reg::UARTFR) {
+            self.poll_input();
+        }
         Ok(match off {
             reg::UARTDR => {
                 let b = self.rx.pop_front().unwrap_or(0);

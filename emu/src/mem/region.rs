@@ -93,10 +93,15 @@ pub enum RegionError {
         /// Its size.
         size: u64,
     },
-    /// The RAM arena would exceed the host's address space.
+    /// The RAM arena cannot hold the region: the host has not that much
+    /// memory for it (or the fixed storage it was given is too small).
     TooMuchMemory {
         /// The region's name.
         name: String,
+        /// Bytes the region asked for.
+        requested: u64,
+        /// Bytes the arena still had.
+        available: u64,
     },
     /// More regions than a map can hold (2^32).
     TooManyRegions,
@@ -110,12 +115,16 @@ impl fmt::Display for RegionError {
                 f,
                 "region {name} at {base} of {size:#x} bytes ends beyond 2^{PA_BITS}"
             ),
-            RegionError::TooMuchMemory { name } => {
-                write!(
-                    f,
-                    "region {name}: RAM does not fit in the host address space"
-                )
-            }
+            RegionError::TooMuchMemory {
+                name,
+                requested,
+                available,
+            } => write!(
+                f,
+                "region {name}: {} asked for, only {} free for guest memory",
+                crate::mem::storage::Bytes(*requested),
+                crate::mem::storage::Bytes(*available)
+            ),
             RegionError::TooManyRegions => f.write_str("too many regions"),
         }
     }

@@ -1,6 +1,7 @@
 //! Physical memory: the frame allocator, the heap, and the host MMU.
 
 pub mod frame;
+pub mod guest_ram;
 pub mod heap;
 pub mod mmu;
 

@@ -7,6 +7,7 @@
 use core::fmt;
 use emu::granule::Granule;
 use emu::mmu::fault::{AccessKind, El};
+use emu::pagesize::PageSize;
 
 /// Why a command's arguments were refused. The shell prints it with the
 /// command's usage line.
@@ -252,6 +253,79 @@ pub fn test<'a>(args: &[&'a str]) -> Result<TestArgs<'a>, ArgError<'a>> {
     })
 }
 
+/// `host-granule=` of `run`: one granule, or each one the CPU has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostGranules {
+    /// `host-granule=4k|16k|64k`.
+    One(Granule),
+    /// `host-granule=all`.
+    All,
+}
+
+/// What `run` was asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunArgs<'a> {
+    /// A built-in guest's name, `all`, or none (the initrd).
+    pub name: Option<&'a str>,
+    /// `host-granule=G|all`.
+    pub host_granules: Option<HostGranules>,
+    /// `page-size=P`.
+    pub page_size: Option<PageSize>,
+    /// `native`: also time the benchmark loop natively.
+    pub native: bool,
+}
+
+/// `KEY=VALUE` if `word` is one with this key (in any case).
+fn keyed<'a>(word: &'a str, key: &str) -> Option<&'a str> {
+    let (k, value) = word.split_once('=')?;
+    is_keyword(k, key).then_some(value)
+}
+
+/// Parses `run [NAME|all] [host-granule=G|all] [page-size=P] [native]`.
+/// Guest names are names, not keywords: they keep their case (but `all`).
+pub fn run<'a>(args: &[&'a str]) -> Result<RunArgs<'a>, ArgError<'a>> {
+    let mut name: Choice<'a, &'a str> = Choice::new();
+    let mut granules: Choice<'a, HostGranules> = Choice::new();
+    let mut page: Choice<'a, PageSize> = Choice::new();
+    let mut native: Choice<'a, ()> = Choice::new();
+    for &word in args {
+        if native.offer(word, &[("native", ())])? {
+            continue;
+        }
+        if let Some(value) = keyed(word, "host-granule") {
+            let choice = if is_keyword(value, "all") {
+                HostGranules::All
+            } else {
+                HostGranules::One(granule(value).map_err(|_| ArgError::Bad {
+                    word,
+                    expected: "a host granule: use host-granule=4k, 16k, 64k or all",
+                })?)
+            };
+            granules.set(word, choice)?;
+        } else if let Some(value) = keyed(word, "page-size") {
+            let size = value
+                .to_ascii_lowercase()
+                .parse()
+                .map_err(|_| ArgError::Bad {
+                    word,
+                    expected: "a page size: use page-size=1k, 4k, 16k or 64k",
+                })?;
+            page.set(word, size)?;
+        } else if word.contains('=') || word.starts_with('-') {
+            return Err(ArgError::Unexpected(word));
+        } else {
+            let word_or_all = if is_keyword(word, "all") { "all" } else { word };
+            name.set(word, word_or_all)?;
+        }
+    }
+    Ok(RunArgs {
+        name: name.value(),
+        host_granules: granules.value(),
+        page_size: page.value(),
+        native: native.value().is_some(),
+    })
+}
+
 /// Whether the test `name` runs for `filter`: the filter is the whole name
 /// or a prefix of it that ends at a `::`, so `walker::stage1` runs
 /// `walker::stage1::vs_at_4k` but not `walker::stage12::vs_at_4k`. Names are
@@ -387,5 +461,32 @@ mod tests {
             ArgError::Unexpected("now").to_string(),
             "unexpected argument \"now\""
         );
+    }
+
+    #[test]
+    fn run_arguments_follow_the_same_rules() {
+        let r = run(&["mmu", "HOST-GRANULE=ALL", "Page-Size=16K"]).unwrap();
+        assert_eq!(
+            (r.name, r.host_granules, r.page_size, r.native),
+            (
+                Some("mmu"),
+                Some(HostGranules::All),
+                Some(PageSize::K16),
+                false
+            )
+        );
+        assert_eq!(run(&["ALL"]).unwrap().name, Some("all"));
+        assert!(run(&["bench-int", "native"]).unwrap().native);
+        assert_eq!(
+            run(&["host-granule=4k", "host-granule=64k"]),
+            Err(ArgError::Conflict("host-granule=4k", "host-granule=64k"))
+        );
+        assert_eq!(run(&["a", "b"]), Err(ArgError::Conflict("a", "b")));
+        assert_eq!(run(&["seed=1"]), Err(ArgError::Unexpected("seed=1")));
+        assert!(matches!(run(&["page-size=2k"]), Err(ArgError::Bad { .. })));
+        assert!(matches!(
+            run(&["host-granule=8k"]),
+            Err(ArgError::Bad { .. })
+        ));
     }
 }

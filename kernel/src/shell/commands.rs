@@ -66,6 +66,12 @@ const COMMANDS: &[Command] = &[
         run: super::tlb::tlb,
     },
     Command {
+        name: "run",
+        usage: "run [NAME|all] [host-granule=4k|16k|64k|all] [page-size=1k|4k|16k|64k] [native]",
+        help: "run the initrd or a built-in guest on emu's CPU, per host granule",
+        run: super::run::run,
+    },
+    Command {
         name: "test",
         usage: "test [--list] [FILTER] [seed=N]",
         help: "run the on-target tests (FILTER: a path prefix or a name)",
@@ -154,11 +160,12 @@ pub fn run_line(line: &str, show: bool) -> LineOutcome {
     outcome
 }
 
-/// Batch mode: runs `line`, names what failed (`failed` starts with what
-/// went wrong at boot), and powers off with a non-zero status if anything
-/// did.
-pub fn run_batch(line: &str, mut failed: Vec<String>) -> ! {
-    failed.extend(run_line(line, true).failed);
+/// Batch mode: runs `line` and names what failed (`failed` starts with what
+/// went wrong at boot). Then powers off, with a non-zero status if anything
+/// failed, unless `then` is given (`then=shell`) and no command powered off.
+pub fn run_batch(line: &str, mut failed: Vec<String>, then: Option<fn() -> !>) -> ! {
+    let result = run_line(line, true);
+    failed.extend(result.failed);
     if !failed.is_empty() {
         let mut names = String::new();
         for (i, f) in failed.iter().enumerate() {
@@ -171,7 +178,10 @@ pub fn run_batch(line: &str, mut failed: Vec<String>) -> ! {
         }
         println!("batch: {} command(s) failed: {names}", failed.len());
     }
-    power::exit(u32::from(!failed.is_empty()))
+    match then {
+        Some(shell) if !result.power_off => shell(),
+        _ => power::exit(u32::from(!failed.is_empty())),
+    }
 }
 
 /// The interactive shell on the console; never returns (`poweroff` exits).

@@ -5,6 +5,8 @@ pub mod args;
 mod commands;
 pub mod line;
 #[cfg(target_os = "none")]
+mod run;
+#[cfg(target_os = "none")]
 mod tlb;
 #[cfg(target_os = "none")]
 mod walk;

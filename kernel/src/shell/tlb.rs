@@ -7,92 +7,40 @@
 use super::args::{self, is_keyword, ArgError};
 use super::Outcome;
 use crate::arch::cpu;
+use crate::memory::guest_ram::GuestRam;
 use crate::println;
 use alloc::boxed::Box;
-use emu::addr::{PhysAddr, VirtAddr};
-use emu::arch::sysreg::TCR_EL1;
-use emu::granule::Granule;
-use emu::mem::{AccessSize, GuestTableMemory, LineSink, PhysMemoryMap, Pl011};
-use emu::mmu::regime::Stage1Regs;
-use emu::mmu::{AccessPermissions, PageTable, Stage1Attributes, TableConfig};
+use emu::addr::VirtAddr;
+use emu::machine::layout::RAM_BASE;
+use emu::machine::workload::{self, BLOCK_VA, PAGES, PAGES_VA, UART_VA};
+use emu::machine::{Virt, VirtConfig};
+use emu::mem::{AccessSize, LineSink, PhysMemoryMap};
 use emu::pagesize::PageSize;
 use emu::timing::{Clock, Measurement};
 use emu::tlb::WalkerError;
 use emu::tlb::{AsidMatch, LevelScope, MemoryFault, MmuIdx, RuntimePageSize, Stage1Walker, TlbSet};
 
-/// The guest machine: RAM and a PL011 where QEMU's `virt` has them.
-const RAM: u64 = 0x4000_0000;
-const RAM_SIZE: u64 = 8 << 20;
-const UART: u64 = 0x0900_0000;
-const UART_SIZE: u64 = 0x1000;
-/// Guest tables in the last MiB of its RAM.
-const TABLES: u64 = RAM + RAM_SIZE - (1 << 20);
-/// Guest VAs: a 2 MiB block of RAM, 4K pages of RAM, the UART page.
-const BLOCK_VA: u64 = 0x1_0000_0000;
-const PAGES_VA: u64 = 0x2_0000_0000;
-const PAGES: u64 = 256;
-const UART_VA: u64 = 0x3_0000_0000;
-/// MAIR: slot 0 Normal Write-Back, slot 1 Device-nGnRE.
-const GUEST_MAIR: u64 = 0x04ff;
-const SCTLR_M: u64 = 1;
 const TLB_ENTRIES: usize = 256;
 const UARTDR: u64 = 0;
 
-fn attrs(attr_index: u8, access: AccessPermissions) -> Stage1Attributes {
-    Stage1Attributes {
-        access,
-        ..Stage1Attributes::kernel_data(attr_index)
-    }
-}
-
-/// Builds the guest: memory map and stage 1 tables (4K granule).
-fn build_guest(page: PageSize) -> Result<(PhysMemoryMap, Stage1Regs), alloc::string::String> {
-    let mut map = PhysMemoryMap::new(page);
-    map.add_ram("ram", PhysAddr(RAM), RAM_SIZE, 0)
-        .map_err(|e| alloc::format!("{e}"))?;
+/// The workload's guest: emu's virt machine with its RAM from the frame
+/// allocator, and the workload's tables.
+fn build_guest(
+    page: PageSize,
+) -> Result<(Virt, emu::mmu::regime::Stage1Regs), alloc::string::String> {
+    let ram = GuestRam::allocate(workload::RAM_SIZE)?;
     let sink = LineSink::new(|line: &[u8]| {
         println!(
             "guest| {}",
             core::str::from_utf8(line).unwrap_or("<not UTF-8>")
         );
     });
-    map.add_mmio(
-        "pl011",
-        PhysAddr(UART),
-        UART_SIZE,
-        0,
-        Box::new(Pl011::new(Box::new(sink))),
-    )
-    .map_err(|e| alloc::format!("{e}"))?;
-    let config = TableConfig::stage1(Granule::K4, 39, 48).map_err(|e| alloc::format!("{e}"))?;
-    let mut mem = GuestTableMemory::new(&mut map, PhysAddr(TABLES), PhysAddr(RAM + RAM_SIZE));
-    let mut table = PageTable::new(config, &mut mem).map_err(|e| alloc::format!("{e}"))?;
-    let rw = attrs(0, AccessPermissions::PrivilegedReadWrite);
-    let result = (|| {
-        table.map(&mut mem, BLOCK_VA, PhysAddr(RAM), 2 << 20, rw)?;
-        // Scattered pages: neighbours in VA are 8 KiB apart in PA, backwards.
-        for i in 0..PAGES {
-            let pa = RAM + (2 << 20) + (PAGES - i) * 0x2000;
-            table.map(&mut mem, PAGES_VA + i * 0x1000, PhysAddr(pa), 0x1000, rw)?;
-        }
-        table.map(
-            &mut mem,
-            UART_VA,
-            PhysAddr(UART),
-            0x1000,
-            attrs(1, AccessPermissions::PrivilegedReadWrite),
-        )
-    })();
-    result.map_err(|e| alloc::format!("building the guest tables: {e}"))?;
-    let regs = Stage1Regs {
-        sctlr: SCTLR_M,
-        tcr: config.tcr_el1_bits() | TCR_EL1::EPD1::SET.value,
-        ttbr0: table.root().0,
-        ttbr1: 0,
-        mair: GUEST_MAIR,
-        pan: false,
-    };
-    Ok((map, regs))
+    let mut config = VirtConfig::new(page);
+    config.ram_size = workload::RAM_SIZE;
+    let mut virt = Virt::new(config, Some(Box::new(ram)), Box::new(sink), None)
+        .map_err(|e| alloc::format!("{e}"))?;
+    let regs = workload::build_tables(&mut virt)?;
+    Ok((virt, regs))
 }
 
 /// A measurement's time per operation, in ns with two decimals.
@@ -111,7 +59,8 @@ fn ns_per(start: u64, count: u64) -> u64 {
 }
 
 fn run_one(page: PageSize) -> Result<(), alloc::string::String> {
-    let (mut map, regs) = build_guest(page)?;
+    let (mut virt, regs) = build_guest(page)?;
+    let map = &mut virt.map;
     let mut walker = Stage1Walker {
         regs,
         features: crate::memory::mmu::walker_features(),
@@ -119,7 +68,7 @@ fn run_one(page: PageSize) -> Result<(), alloc::string::String> {
     };
     // A marker at the start of the block, to read back after the TLBI.
     const MARKER: u64 = 0x6772_616e_756c_6521;
-    map.write_bytes(PhysAddr(RAM), &MARKER.to_le_bytes())
+    map.write_bytes(RAM_BASE, &MARKER.to_le_bytes())
         .map_err(|e| alloc::format!("{e}"))?;
     let mut tlbs =
         TlbSet::new(RuntimePageSize(page), TLB_ENTRIES).map_err(|e| alloc::format!("{e}"))?;
@@ -135,8 +84,7 @@ fn run_one(page: PageSize) -> Result<(), alloc::string::String> {
     let start = cpu::counter();
     let mut sum = 0u64;
     for i in 0..words {
-        sum = sum
-            .wrapping_add(load(&mut map, &mut tlbs, &mut walker, BLOCK_VA + 8 * i).map_err(fault)?);
+        sum = sum.wrapping_add(load(map, &mut tlbs, &mut walker, BLOCK_VA + 8 * i).map_err(fault)?);
     }
     let sequential = ns_per(start, words);
     core::hint::black_box(sum);
@@ -145,13 +93,7 @@ fn run_one(page: PageSize) -> Result<(), alloc::string::String> {
     let start = cpu::counter();
     for _ in 0..2 {
         for i in 0..PAGES {
-            load(
-                &mut map,
-                &mut tlbs,
-                &mut walker,
-                PAGES_VA + i * 0x1000 + 0x40,
-            )
-            .map_err(fault)?;
+            load(map, &mut tlbs, &mut walker, PAGES_VA + i * 0x1000 + 0x40).map_err(fault)?;
         }
     }
     let strided = ns_per(start, 2 * PAGES);
@@ -159,7 +101,7 @@ fn run_one(page: PageSize) -> Result<(), alloc::string::String> {
     // MMIO through the slow path: the guest says hello on its UART.
     for byte in b"tlb: hello from the guest's PL011\n" {
         tlbs.store(
-            &mut map,
+            map,
             &mut walker,
             MmuIdx::El1,
             VirtAddr(UART_VA + UARTDR),
@@ -175,7 +117,7 @@ fn run_one(page: PageSize) -> Result<(), alloc::string::String> {
     let mut clock = Clock::new(cpu::counter);
     let mut refill_fault = None;
     let invalidate = clock.measure(
-        &mut (&mut map, &mut tlbs, &mut walker),
+        &mut (&mut *map, &mut tlbs, &mut walker),
         100_000,
         |(map, tlbs, walker)| {
             if let Err(e) = load(map, tlbs, walker, BLOCK_VA) {
@@ -191,7 +133,7 @@ fn run_one(page: PageSize) -> Result<(), alloc::string::String> {
         return Err(fault(e));
     }
     let invalidate = nanos(&invalidate);
-    let reload = load(&mut map, &mut tlbs, &mut walker, BLOCK_VA).map_err(fault)?;
+    let reload = load(map, &mut tlbs, &mut walker, BLOCK_VA).map_err(fault)?;
     tlbs.tlbi_vmalle1();
 
     println!("tlb: page size {page}, {TLB_ENTRIES} entries per MMU index, guest granule 4k");
