@@ -4,16 +4,21 @@
  * sum checks the loop against a model of it (memory starts zeroed). */
 #include "bench.h"
 
+#ifndef BENCH_NAME
+#define BENCH_NAME "mem"
+#endif
 #define ACCESSES 4000000UL
 #define STRIDE (7 * 4096 + 64)
 
 int main(void) {
+#ifndef BENCH_FLAT
     bench_mmu_on();
+#endif
     u64 t0 = counter();
     u64 sum = bench_mem_loop(MAP_BASE, ACCESSES, STRIDE, MAP_SIZE - 1);
     u64 t1 = counter();
     /* From a Python model of the loop over zeroed memory. */
     check_eq(sum, 0x1083f30370000UL, "mem: sum");
-    report("mem", ACCESSES, ACCESSES * 8 + 4, t1 - t0, sum);
+    report(BENCH_NAME, ACCESSES, ACCESSES * 8 + 4, t1 - t0, sum);
     return failures;
 }
