@@ -55,7 +55,71 @@ use core::fmt;
 use crate::mem::PhysMemoryMap;
 use crate::mmu::Features;
 use crate::pagesize::PageSize;
-use crate::tlb::{RuntimePageSize, TlbError, TlbSet, TlbStats};
+use crate::tlb::{TlbError, TlbSet, TlbStats};
+
+/// Where the CPU's TLB gets its page size: a run-time value (the default),
+/// or with one of the cargo features `const-page-size-1k`, `-4k`, `-16k`,
+/// `-64k` a compile-time constant, so the same source is measured both ways
+/// (`scripts/bench.sh`). With several features the smallest wins.
+#[cfg(not(any(
+    feature = "const-page-size-1k",
+    feature = "const-page-size-4k",
+    feature = "const-page-size-16k",
+    feature = "const-page-size-64k"
+)))]
+pub type CpuPageSize = crate::tlb::RuntimePageSize;
+/// See the run-time definition.
+#[cfg(feature = "const-page-size-1k")]
+pub type CpuPageSize = crate::tlb::ConstPageSize<10>;
+/// See the run-time definition.
+#[cfg(all(feature = "const-page-size-4k", not(feature = "const-page-size-1k")))]
+pub type CpuPageSize = crate::tlb::ConstPageSize<12>;
+/// See the run-time definition.
+#[cfg(all(
+    feature = "const-page-size-16k",
+    not(any(feature = "const-page-size-1k", feature = "const-page-size-4k"))
+))]
+pub type CpuPageSize = crate::tlb::ConstPageSize<14>;
+/// See the run-time definition.
+#[cfg(all(
+    feature = "const-page-size-64k",
+    not(any(
+        feature = "const-page-size-1k",
+        feature = "const-page-size-4k",
+        feature = "const-page-size-16k"
+    ))
+))]
+pub type CpuPageSize = crate::tlb::ConstPageSize<16>;
+
+/// The TLB's page-size source for `page_size`, or an error when this build
+/// fixes another page size.
+fn page_size_source(page_size: PageSize) -> Result<CpuPageSize, CpuError> {
+    #[cfg(not(any(
+        feature = "const-page-size-1k",
+        feature = "const-page-size-4k",
+        feature = "const-page-size-16k",
+        feature = "const-page-size-64k"
+    )))]
+    return Ok(crate::tlb::RuntimePageSize(page_size));
+    #[cfg(any(
+        feature = "const-page-size-1k",
+        feature = "const-page-size-4k",
+        feature = "const-page-size-16k",
+        feature = "const-page-size-64k"
+    ))]
+    {
+        use crate::tlb::PageSizeSource;
+        let source = CpuPageSize::new();
+        if source.page_size() == page_size {
+            Ok(source)
+        } else {
+            Err(CpuError::PageSizeFixed {
+                built: source.page_size(),
+                asked: page_size,
+            })
+        }
+    }
+}
 
 pub use decode::{Decoder, EncodingClass};
 pub use exception::Exception;
@@ -105,6 +169,14 @@ pub enum CpuError {
     Tlb(TlbError),
     /// The CPU needs at least one translation granule.
     NoGranule,
+    /// This build's TLB has a compile-time page size (a `const-page-size-*`
+    /// feature) other than the one asked for.
+    PageSizeFixed {
+        /// The page size the build fixes.
+        built: PageSize,
+        /// The page size asked for.
+        asked: PageSize,
+    },
 }
 
 impl fmt::Display for CpuError {
@@ -112,6 +184,10 @@ impl fmt::Display for CpuError {
         match self {
             CpuError::Tlb(e) => write!(f, "cannot build the CPU's TLB: {e}"),
             CpuError::NoGranule => f.write_str("the CPU must implement at least one granule"),
+            CpuError::PageSizeFixed { built, asked } => write!(
+                f,
+                "this build's page size is the constant {built} (cargo feature const-page-size-*), not {asked}"
+            ),
         }
     }
 }
@@ -306,7 +382,7 @@ pub struct Cpu {
     /// size marked by the last load-exclusive.
     pub(crate) monitor: Option<(u64, u64)>,
     /// The software TLBs, one per MMU index.
-    pub(crate) tlb: TlbSet<RuntimePageSize>,
+    pub(crate) tlb: TlbSet<CpuPageSize>,
     /// The walker's view of the CPU's translation features.
     pub(crate) features: Features,
     pub(crate) decoder: Decoder,
@@ -327,7 +403,7 @@ impl Cpu {
         if f.stage1_granules.is_empty() {
             return Err(CpuError::NoGranule);
         }
-        let tlb = TlbSet::new(RuntimePageSize(config.page_size), config.tlb_entries)
+        let tlb = TlbSet::new(page_size_source(config.page_size)?, config.tlb_entries)
             .map_err(CpuError::Tlb)?;
         let mut cpu = Cpu {
             regs: RegisterFile::default(),
@@ -375,7 +451,7 @@ impl Cpu {
     }
 
     /// The TLBs themselves (for the shell's `tlb` report).
-    pub fn tlbs(&self) -> &TlbSet<RuntimePageSize> {
+    pub fn tlbs(&self) -> &TlbSet<CpuPageSize> {
         &self.tlb
     }
 
