@@ -82,6 +82,26 @@ for board in virt raspi3b; do
     fi
 done
 
+# Console input: the guest's UART reads the runner's stdin, as QEMU's reads
+# its own; on the board, the board's UART in the interactive shell.
+printf 'hello granule\n' | timeout 60 qemu-system-aarch64 -M virt -cpu max -nographic -semihosting \
+    -kernel build/guests/console.bin >"$logs/console-input.qemu" 2>/dev/null
+printf 'hello granule\n' | timeout 60 "$runner" build/guests/console.bin >"$logs/console-input.run" 2>&1
+if grep -q "read 'hello granule'" "$logs/console-input.qemu" &&
+    diff "$logs/console-input.qemu" "$logs/console-input.run" >/dev/null; then
+    pass "granule-run: UART input from stdin, as under QEMU"
+else
+    fail "granule-run: UART input from stdin (see $logs/console-input.*)"
+fi
+(sleep 3; printf 'run console\r'; sleep 1; printf 'hello board\r'; sleep 4; printf 'poweroff\r') |
+    timeout 60 qemu-system-aarch64 -M virt -cpu max -m 512M -nographic -semihosting \
+        -kernel build/virt/Image >"$logs/console-input.board" 2>&1
+if tr -d '\r' <"$logs/console-input.board" | grep -q "^guest| console: read 'hello board' (11 bytes)$"; then
+    pass "board: the guest's UART reads the board's console in the interactive shell"
+else
+    fail "board: UART input in the interactive shell (see $logs/console-input.board)"
+fi
+
 # The guest device tree, read back by dtc.
 if "$runner" --dump-dtb "$logs/guest.dtb" --append "console=ttyAMA0" build/guests/boot.bin &&
     dtc -q -I dtb -O dts -o "$logs/guest.dts" "$logs/guest.dtb" &&
