@@ -123,7 +123,7 @@ run() {
     status=$?
     end=$(date +%s%N)
     line=$(grep -a '^bench: ' "$log" | tail -1 | tr -d '\r')
-    local base="bench-result peer=$peer guest=$guest image=$image build=$build page=$page"
+    local base="bench-result peer=$peer guest=$guest image=$image build=$build page=$page round=$round"
     if [ "$status" = 0 ] && [ -n "$line" ]; then
         # bench: NAME ops N insns N ticks N freq N sum X
         echo "$line" | awk -v base="$base" -v wall="$(( (end - start) / 1000 ))" '{
@@ -142,7 +142,7 @@ na() { echo "bench-result peer=$1 guest=$2 image=- build=- page=- status=n/a:$3"
 
 img() { echo "$out/guests/$1.bin"; }
 for g in $guests; do
-    for _ in $(seq "$rounds"); do
+    for round in $(seq "$rounds"); do
         has granule-run && run granule-run "$g" "$g" runtime 4k "$out/bin/granule-run" --page-size 4k "$(img "$g")"
         has qemu && run qemu "$g" "$g" - - qemu-system-aarch64 -M virt -cpu max -nographic -semihosting \
             -kernel "$(img "$g")"
@@ -152,14 +152,14 @@ for g in $guests; do
         [ "$g" = mem ] && flat=mem-flat
         if has unicorn && [ -n "$unicorn_py" ]; then
             if [ "$g" = tlbi ]; then
-                [ "$_" = 1 ] && na unicorn tlbi "guest-MMU-not-usable-in-Unicorn"
+                [ "$round" = 1 ] && na unicorn tlbi "guest-MMU-not-usable-in-Unicorn"
             else
                 run unicorn "$g" "$flat" - - "$unicorn_py" bench/unicorn-run.py "$(img "$flat")"
             fi
         fi
         if has dynarmic && [ -n "$dynarmic" ]; then
             if [ "$g" = tlbi ]; then
-                [ "$_" = 1 ] && na dynarmic tlbi "dynarmic-has-no-MMU"
+                [ "$round" = 1 ] && na dynarmic tlbi "dynarmic-has-no-MMU"
             else
                 run dynarmic "$g" "$flat" - - "$dynarmic" "$(img "$flat")"
             fi
@@ -170,7 +170,7 @@ done
 if [ -n "$page_size" ] && has granule-run; then
     for g in $guests; do
         for p in 4k 16k 64k; do
-            for _ in $(seq "$rounds"); do
+            for round in $(seq "$rounds"); do
                 run granule-run "$g" "$g" runtime "$p" "$out/bin/granule-run" --page-size "$p" "$(img "$g")"
                 run granule-run "$g" "$g" const "$p" "$out/bin/granule-run-const-$p" --page-size "$p" "$(img "$g")"
             done
@@ -178,9 +178,41 @@ if [ -n "$page_size" ] && has granule-run; then
     done
 fi
 
+# Timed runs on a shared machine are noisy; the host instructions each
+# guest instruction costs are not: cachegrind's instruction count (Ir) for
+# two instruction budgets, the difference over the difference (so the
+# runner's start-up cancels), both budgets inside the timed loop.
+if [ -n "$page_size" ] && has granule-run; then
+    command -v valgrind >/dev/null || apt_install valgrind || true
+    if command -v valgrind >/dev/null; then
+        ir() { # BINARY PAGE IMAGE BUDGET
+            valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
+                "$1" --page-size "$2" --max-insns "$4" "$3" </dev/null 2>&1 >/dev/null |
+                sed -n 's/.*I *refs: *//p' | tr -d ,
+        }
+        for g in $guests; do
+            for p in 4k 16k 64k; do
+                for b in runtime const; do
+                    bin=$out/bin/granule-run
+                    [ "$b" = const ] && bin=$out/bin/granule-run-const-$p
+                    a=$(ir "$bin" "$p" "$(img "$g")" 1000000)
+                    z=$(ir "$bin" "$p" "$(img "$g")" 3000000)
+                    if [ -n "$a" ] && [ -n "$z" ]; then
+                        echo "bench-hostinsns guest=$g page=$p build=$b per_guest_insn=$(awk -v a="$a" -v z="$z" 'BEGIN { printf "%.3f", (z - a) / 2000000 }')" |
+                            tee -a "$results"
+                    fi
+                done
+            done
+        done
+    else
+        note "valgrind is not available: no host-instruction counts for the page-size comparison"
+    fi
+fi
+
 # --- Report ------------------------------------------------------------------
 echo
-echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; $(date -u +%Y-%m-%d)"
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; $(date -u +%Y-%m-%d);" \
+     "load average now $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine makes every figure noisier)"
 peer_list="granule-run $(git rev-parse --short HEAD 2>/dev/null), $(qemu-system-aarch64 --version | head -1)"
 [ -n "$unicorn_py" ] && peer_list+=", Unicorn $("$unicorn_py" -c 'import unicorn; print(unicorn.__version__)')"
 [ -n "$dynarmic" ] && peer_list+=", dynarmic $(dpkg-query -W -f '${Version}' libdynarmic-dev 2>/dev/null)"
