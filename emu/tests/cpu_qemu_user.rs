@@ -16,15 +16,18 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use emu::addr::PhysAddr;
-use emu::cpu::{CallResult, Cpu, CpuConfig, GuestContext, System};
+use emu::cpu::{Cpu, CpuConfig, NoMachine};
 use emu::mem::PhysMemoryMap;
 use emu::pagesize::PageSize;
 
-const BUF_SIZE: usize = 4096;
+const BUF_SIZE: usize = 8192;
+/// Where X28 points in the buffer: 512 bytes before its page boundary, so
+/// that accesses cross pages.
+const BASE_OFFSET: u64 = 0xe00;
 const DUMP_SIZE: usize = 384;
 const TEXT_BASE: u64 = 0x40_0000;
 const RAM_SIZE: u64 = 8 << 20;
-const TABLE_PA: u64 = 0x7f_0000;
+const TABLE_PA: u64 = 0x7e_0000;
 
 struct Rng(u64);
 
@@ -914,11 +917,11 @@ fn program(cases: &[Case]) -> String {
     }
     // Copy meminit to buf.
     s.push_str(
-        "copy_mem:\n  adrp x0, meminit\n  add x0, x0, :lo12:meminit\n  adrp x1, buf\n  add x1, x1, :lo12:buf\n  mov x2, #512\n1: ldr x3, [x0], #8\n  str x3, [x1], #8\n  subs x2, x2, #1\n  b.ne 1b\n  ret\n",
+        "copy_mem:\n  adrp x0, meminit\n  add x0, x0, :lo12:meminit\n  adrp x1, buf\n  add x1, x1, :lo12:buf\n  mov x2, #1024\n1: ldr x3, [x0], #8\n  str x3, [x1], #8\n  subs x2, x2, #1\n  b.ne 1b\n  ret\n",
     );
     // Write the dump and the buffer to stdout.
     s.push_str(
-        "dump_out:\n  mov x0, #1\n  adrp x1, dump\n  add x1, x1, :lo12:dump\n  mov x2, #384\n  mov x8, #64\n  svc #0\n  mov x0, #1\n  adrp x1, buf\n  add x1, x1, :lo12:buf\n  mov x2, #4096\n  mov x8, #64\n  svc #0\n  ret\n",
+        "dump_out:\n  mov x0, #1\n  adrp x1, dump\n  add x1, x1, :lo12:dump\n  mov x2, #384\n  mov x8, #64\n  svc #0\n  mov x0, #1\n  adrp x1, buf\n  add x1, x1, :lo12:buf\n  mov x2, #8192\n  mov x8, #64\n  svc #0\n  ret\n",
     );
     for (k, c) in cases.iter().enumerate() {
         let _ = writeln!(
@@ -939,7 +942,7 @@ fn program(cases: &[Case]) -> String {
         }
         let _ = writeln!(
             s,
-            "  ldr x26, [x29, #208]\n  adrp x28, buf\n  add x28, x28, :lo12:buf\n  add x27, x28, #2048\n  mov x29, #0\n  ret"
+            "  ldr x26, [x29, #208]\n  adrp x28, buf\n  add x28, x28, :lo12:buf\n  add x28, x28, #0xe00\n  add x27, x28, #2048\n  mov x29, #0\n  ret"
         );
         let _ = writeln!(s, "seq_{k}_start:");
         for i in &c.insns {
@@ -990,7 +993,7 @@ fn program(cases: &[Case]) -> String {
     for i in 0..BUF_SIZE / 8 {
         let _ = writeln!(s, "  .quad {:#x}", meminit_word(i));
     }
-    s.push_str(".balign 4096\nbuf: .space 4096\n.balign 16\ndump: .space 384\n");
+    s.push_str(".balign 4096\nbuf: .space 8192\n.balign 16\ndump: .space 384\n");
     s
 }
 
@@ -1070,24 +1073,14 @@ fn run_qemu(b: &Built, n: usize) -> Result<Vec<Dump>, String> {
     Ok(out.stdout.chunks(per).map(Dump::parse).collect())
 }
 
-struct NoSystem;
-
-impl System for NoSystem {
-    fn hvc(&mut self, _: u16, _: &mut GuestContext<'_>) -> CallResult {
-        CallResult::Undefined
-    }
-    fn semihosting(&mut self, _: &mut GuestContext<'_>) -> CallResult {
-        CallResult::Undefined
-    }
-}
-
-/// Runs case `k` on emu::cpu at EL1 with an identity map (one 1G block,
-/// Normal memory) and FP enabled, as user mode sees memory.
-fn run_emu(b: &Built, k: usize, c: &Case) -> Result<Dump, String> {
+/// Runs case `k` on emu::cpu at EL1 with an identity map of Normal
+/// memory (one 1G block, or 4K pages when `pages`) and FP enabled, as user
+/// mode sees memory, with the TLB page size `page`.
+fn run_emu(b: &Built, k: usize, c: &Case, page: PageSize, pages: bool) -> Result<Dump, String> {
     let start = b.symbols[&format!("seq_{k}_start")];
     let end = b.symbols[&format!("seq_{k}_end")];
     let buf = b.symbols["buf"];
-    let mut mem = PhysMemoryMap::new(PageSize::K4);
+    let mut mem = PhysMemoryMap::new(page);
     mem.add_ram("ram", PhysAddr(0), RAM_SIZE, 0)
         .map_err(|e| e.to_string())?;
     mem.write_bytes(PhysAddr(TEXT_BASE), &b.text)
@@ -1097,11 +1090,28 @@ fn run_emu(b: &Built, k: usize, c: &Case) -> Result<Dump, String> {
         .collect();
     mem.write_bytes(PhysAddr(buf), &init)
         .map_err(|e| e.to_string())?;
-    // Level 1 block: AF, Inner Shareable, EL1 RW, AttrIndx 0, valid block.
-    let block: u64 = 1 << 10 | 3 << 8 | 0b01;
-    mem.write_bytes(PhysAddr(TABLE_PA), &block.to_le_bytes())
-        .map_err(|e| e.to_string())?;
-    let mut cpu = Cpu::new(CpuConfig::new(PageSize::K4)).map_err(|e| e.to_string())?;
+    // Leaf attributes: AF, Inner Shareable, EL1 RW, AttrIndx 0.
+    const LEAF: u64 = 1 << 10 | 3 << 8;
+    let put = |mem: &mut PhysMemoryMap, at: u64, v: u64| {
+        mem.write_bytes(PhysAddr(at), &v.to_le_bytes())
+            .map_err(|e| e.to_string())
+    };
+    if pages {
+        // L1[0] -> L2, L2[0..4] -> four L3 tables of 4K pages over 8M.
+        let l2 = TABLE_PA + 0x1000;
+        put(&mut mem, TABLE_PA, l2 | 0b11)?;
+        for t in 0..4 {
+            let l3 = TABLE_PA + 0x2000 + 0x1000 * t;
+            put(&mut mem, l2 + 8 * t, l3 | 0b11)?;
+            for e in 0..512 {
+                let pa = (t << 21) | (e << 12);
+                put(&mut mem, l3 + 8 * e, pa | LEAF | 0b11)?;
+            }
+        }
+    } else {
+        put(&mut mem, TABLE_PA, LEAF | 0b01)?; // one 1G block
+    }
+    let mut cpu = Cpu::new(CpuConfig::new(page)).map_err(|e| e.to_string())?;
     cpu.reset(start, 0);
     cpu.sys.mair = 0xff;
     cpu.sys.tcr = 25 | 3 << 12 | 1 << 23 | 0b101 << 32;
@@ -1111,14 +1121,14 @@ fn run_emu(b: &Built, k: usize, c: &Case) -> Result<Dump, String> {
     for (i, v) in c.x.iter().enumerate() {
         cpu.regs.x[i] = *v;
     }
-    cpu.regs.x[27] = buf + 2048;
-    cpu.regs.x[28] = buf;
+    cpu.regs.x[27] = buf + BASE_OFFSET + 2048;
+    cpu.regs.x[28] = buf + BASE_OFFSET;
     cpu.regs.x[29] = 0;
     cpu.regs.pstate.set_nzcv(c.nzcv);
     for (i, v) in c.q.iter().enumerate() {
         cpu.regs.v[i] = *v;
     }
-    let mut sys = NoSystem;
+    let mut sys = NoMachine;
     for _ in 0..10_000 {
         if cpu.regs.pc == end {
             let mut mem_out = vec![0u8; BUF_SIZE];
@@ -1164,7 +1174,10 @@ fn check(cases: &[Case], tag: &str) -> Result<(), String> {
         if failures.len() >= 3 {
             break;
         }
-        let got = run_emu(&built, k, c);
+        // Every TLB page size in turn, under a 1G block and 4K pages.
+        let page = PageSize::ALL[k % PageSize::ALL.len()];
+        let pages = (k / PageSize::ALL.len()) % 2 == 1;
+        let got = run_emu(&built, k, c, page, pages);
         let bad = match &got {
             Ok(g) => *g != want[k],
             Err(_) => true,
@@ -1196,7 +1209,7 @@ fn check(cases: &[Case], tag: &str) -> Result<(), String> {
         }) {
             if let Ok(pw) = run_qemu(&pb, prefixes.len()) {
                 for (j, p) in prefixes.iter().enumerate() {
-                    let g = run_emu(&pb, j, p);
+                    let g = run_emu(&pb, j, p, page, pages);
                     let d = match &g {
                         Ok(g) if *g == pw[j] => continue,
                         Ok(g) => pw[j].diff(g),
@@ -1219,7 +1232,7 @@ fn check(cases: &[Case], tag: &str) -> Result<(), String> {
             Err(e) => e,
         };
         failures.push(format!(
-            "sequence {k}: {detail}\n  first difference at {first}\n  sequence: {}",
+            "sequence {k} ({page} TLB pages, 4K guest pages: {pages}): {detail}\n  first difference at {first}\n  sequence: {}",
             c.insns.join("; ")
         ));
     }

@@ -17,7 +17,7 @@ use emu::machine::layout::{RAM_BASE, UART_BASE};
 use emu::machine::psci::{self, PsciOutcome};
 use emu::machine::semihosting::{op, GuestMemory, GuestMemoryError, SemihostingHost};
 use emu::machine::{ImageFormat, LoadError, MachineError, SemihostingOutcome, Virt, VirtConfig};
-use emu::mem::{AccessSize, BusErrorKind, ConsoleSource, MapError, RamStorage};
+use emu::mem::{AccessSize, BusErrorKind, ConsoleSource, RamStorage, RegionError};
 use emu::pagesize::PageSize;
 
 fn machine_with(config: VirtConfig) -> (Virt, Rc<RefCell<Vec<u8>>>) {
@@ -111,7 +111,7 @@ fn ram_from_fixed_storage_and_a_clear_message_when_it_is_short() {
     .unwrap();
     assert_eq!(
         e,
-        MachineError::Map(MapError::TooMuchMemory {
+        MachineError::Map(RegionError::TooMuchMemory {
             name: "ram".into(),
             requested: 8 << 20,
             available: 6 << 20

@@ -11,25 +11,29 @@
 
 use crate::addr::{PhysAddr, VirtAddr};
 use crate::arch::esr::{DataAbort, Esr, FaultStatus, Origin};
+use crate::arch::sysreg::{bits, SCTLR_EL1, TCR_EL1};
 use crate::granule::Granule;
-use crate::mem::{AccessSize, PhysMemoryMap};
+use crate::mem::{AccessSize, PageKind, PhysMemoryMap};
 use crate::mmu::fault::{Access, AccessKind, El, Fault, FaultKind};
-use crate::mmu::regime::{sctlr, Stage1Regs};
-use crate::mmu::stage1::translate_stage1;
+use crate::mmu::regime::Stage1Regs;
 use crate::mmu::translation::{MemoryAttributes, Permissions, Rwx, Translation};
+use crate::mmu::walker::{Walk, Walker};
 use crate::mmu::Shareability;
 use crate::pagesize::PageSize;
+use crate::tlb::entry::flags as entry_flags;
 use crate::tlb::{MmuIdx, TlbFill, TlbLookup};
 
 use super::exception::Exception;
 use super::{Cpu, GuestMemoryError};
 
+/// SCTLR_EL1.M: stage 1 enabled.
+const SCTLR_M: u64 = bits(SCTLR_EL1::M);
 /// SCTLR_EL1.A: alignment checking.
-pub const SCTLR_A: u64 = 1 << 1;
+const SCTLR_A: u64 = bits(SCTLR_EL1::A);
 /// SCTLR_EL1.SA: SP alignment checking at EL1.
-pub const SCTLR_SA: u64 = 1 << 3;
+pub const SCTLR_SA: u64 = bits(SCTLR_EL1::SA);
 /// SCTLR_EL1.SA0: SP alignment checking at EL0.
-pub const SCTLR_SA0: u64 = 1 << 4;
+pub const SCTLR_SA0: u64 = bits(SCTLR_EL1::SA0);
 
 /// Attribute of data accesses with stage 1 off: Device-nGnRnE.
 const FLAT_DATA_MAIR: u8 = 0x00;
@@ -125,7 +129,7 @@ impl Cpu {
         va: u64,
         access: Access,
     ) -> Result<Translation, Fault> {
-        if self.sys.sctlr & sctlr::M == 0 {
+        if self.sys.sctlr & SCTLR_M == 0 {
             if va >> self.features.pa_bits != 0 {
                 return Err(Fault::stage1(FaultKind::AddressSize, 0, access));
             }
@@ -154,30 +158,35 @@ impl Cpu {
                 },
                 global: true,
                 asid: None,
+                granule: Granule::K4,
             });
         }
-        translate_stage1(
-            &self.stage1_regs(),
-            &self.features,
-            VirtAddr(va),
-            access,
-            mem,
-        )
+        Walker::new(self.features, mem)
+            .with_stage1(self.stage1_regs())
+            .translate(Walk::Stage1(VirtAddr(va)), access)
     }
 
-    /// The granule of the range `va` is in, as the walk used it.
-    fn granule_for(&self, va: u64) -> Granule {
-        use crate::mmu::regime::tcr;
-        if self.sys.sctlr & sctlr::M == 0 {
-            return Granule::K4;
+    /// The address the TLB is indexed with: with the top byte ignored
+    /// (TCR_EL1.TBIn, and TBIDn for fetches) the tag is replaced by the
+    /// sign extension of bit 55, so that tagged aliases share one entry and
+    /// TLBI by VA (which carries no tag) reaches it. Faults still report
+    /// the address as the guest gave it.
+    #[inline(always)]
+    fn tlb_va(&self, va: u64, kind: AccessKind) -> u64 {
+        let t = self.sys.tcr;
+        if t & (bits(TCR_EL1::TBI0) | bits(TCR_EL1::TBI1)) == 0 {
+            return va;
         }
-        let tg = if va >> 55 & 1 != 0 {
-            tcr::tg1_granule((self.sys.tcr >> tcr::TG1_SHIFT) & 0b11)
+        let (tbi, tbid) = if va >> 55 & 1 == 1 {
+            (bits(TCR_EL1::TBI1), bits(TCR_EL1::TBID1))
         } else {
-            tcr::tg0_granule((self.sys.tcr >> tcr::TG0_SHIFT) & 0b11)
+            (bits(TCR_EL1::TBI0), bits(TCR_EL1::TBID0))
         };
-        self.features
-            .granule_or_fallback(crate::mmu::Stage::Stage1, tg)
+        if t & tbi != 0 && !(kind == AccessKind::Execute && t & tbid != 0) {
+            (((va << 8) as i64) >> 8) as u64
+        } else {
+            va
+        }
     }
 
     /// Translates one part (inside one 1K page) through the TLB, walking
@@ -198,9 +207,25 @@ impl Cpu {
                 let pa = PhysAddr(info.pa_base.wrapping_add(va.wrapping_sub(info.map_base)));
                 return Ok((Route::Host(host), pa, is_device(info.mair)));
             }
-            TlbLookup::Slow { slot, .. } => {
+            TlbLookup::Slow { slot, flags } => {
                 if let Some(pa) = tlb.phys_addr(slot, va) {
                     let dev = is_device(tlb.info(slot).map_or(0, |i| i.mair));
+                    // A guest page smaller than the TLB page, checked by
+                    // `phys_addr` to hold `va`: if its physical page is
+                    // plain RAM, reach it directly rather than through the
+                    // memory map's dispatch.
+                    if flags == entry_flags::SMALL_PAGE {
+                        if let PageKind::Memory {
+                            arena_offset,
+                            writable,
+                        } = mem.page_kind(pa)
+                        {
+                            if writable || kind != AccessKind::Write {
+                                let off = pa.0 & mem.page_size().offset_mask();
+                                return Ok((Route::Host(arena_offset + off), pa, dev));
+                            }
+                        }
+                    }
                     return Ok((Route::Phys(pa), pa, dev));
                 }
             }
@@ -210,7 +235,7 @@ impl Cpu {
         let t = self
             .walk(mem, va, Access::new(el, kind))
             .map_err(Failure::Fault)?;
-        let fill = TlbFill::from_translation(&t, self.granule_for(va));
+        let fill = TlbFill::from_translation(&t);
         self.tlb.sync_map(mem);
         // A fill the TLB refuses is still a correct translation for this
         // access: serve it by physical address and do not cache it.
@@ -272,7 +297,7 @@ impl Cpu {
                 break;
             }
             let (route, pa, device) = self
-                .translate_part(mem, idx, at, acc.kind)
+                .translate_part(mem, idx, self.tlb_va(at, acc.kind), acc.kind)
                 .map_err(|f| self.data_fault(at, f, acc, false))?;
             if device && !aligned {
                 return Err(self.alignment_fault(va, acc));
@@ -365,6 +390,7 @@ impl Cpu {
             return None;
         }
         let idx = self.mmu_idx(acc.unprivileged);
+        let va = self.tlb_va(va, acc.kind);
         self.tlb.tlb_mut(idx).probe(va, len as u64, acc.kind)
     }
 
@@ -416,10 +442,11 @@ impl Cpu {
     ) -> Result<u64, Exception> {
         let idx = self.mmu_idx(acc.unprivileged);
         if va & (size as u64 - 1) == 0 && !acc.strict {
+            let tva = self.tlb_va(va, AccessKind::Read);
             if let Some(host) = self
                 .tlb
                 .tlb_mut(idx)
-                .probe(va, size as u64, AccessKind::Read)
+                .probe(tva, size as u64, AccessKind::Read)
             {
                 if let Some(b) = arena_slice(mem, host, size) {
                     return Ok(le(b));
@@ -443,10 +470,11 @@ impl Cpu {
     ) -> Result<(), Exception> {
         let idx = self.mmu_idx(acc.unprivileged);
         if va & (size as u64 - 1) == 0 && !acc.strict {
+            let tva = self.tlb_va(va, AccessKind::Write);
             if let Some(host) = self
                 .tlb
                 .tlb_mut(idx)
-                .probe(va, size as u64, AccessKind::Write)
+                .probe(tva, size as u64, AccessKind::Write)
             {
                 if let Some(b) = arena_slice_mut(mem, host, size) {
                     b.copy_from_slice(&value.to_le_bytes()[..size]);
@@ -532,7 +560,8 @@ impl Cpu {
             return Err(Exception::pc_alignment(pc));
         }
         let idx = self.mmu_idx(false);
-        if let Some(host) = self.tlb.tlb_mut(idx).probe(pc, 4, AccessKind::Execute) {
+        let tva = self.tlb_va(pc, AccessKind::Execute);
+        if let Some(host) = self.tlb.tlb_mut(idx).probe(tva, 4, AccessKind::Execute) {
             if let Some(b) = arena_slice(mem, host, 4) {
                 return Ok(le(b) as u32);
             }
@@ -546,7 +575,7 @@ impl Cpu {
             Exception::with_far(Esr::instruction_abort(origin, status, false), pc)
         };
         let (route, _, _) = self
-            .translate_part(mem, idx, pc, AccessKind::Execute)
+            .translate_part(mem, idx, tva, AccessKind::Execute)
             .map_err(abort)?;
         let mut b = [0u8; 4];
         let ok = match route {

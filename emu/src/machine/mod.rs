@@ -24,7 +24,7 @@ use core::fmt;
 
 use crate::addr::PhysAddr;
 use crate::mem::{
-    BusError, Bytes, ConsoleSink, ConsoleSource, MapError, PhysMemoryMap, Pl011, RamStorage,
+    BusError, Bytes, ConsoleSink, ConsoleSource, PhysMemoryMap, Pl011, RamStorage, RegionError,
     RegionId,
 };
 use crate::pagesize::PageSize;
@@ -74,7 +74,7 @@ pub enum MachineError {
         size: u64,
     },
     /// The memory map refused a region (e.g. not enough memory for RAM).
-    Map(MapError),
+    Map(RegionError),
     /// The image cannot be loaded.
     Load(LoadError),
     /// The device tree could not be written.
@@ -104,8 +104,8 @@ impl fmt::Display for MachineError {
 
 impl core::error::Error for MachineError {}
 
-impl From<MapError> for MachineError {
-    fn from(e: MapError) -> Self {
+impl From<RegionError> for MachineError {
+    fn from(e: RegionError) -> Self {
         MachineError::Map(e)
     }
 }

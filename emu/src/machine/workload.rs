@@ -10,9 +10,10 @@ use alloc::string::String;
 use super::layout::{RAM_BASE, UART_BASE};
 use super::Virt;
 use crate::addr::PhysAddr;
+use crate::arch::sysreg::TCR_EL1;
 use crate::granule::Granule;
 use crate::mem::GuestTableMemory;
-use crate::mmu::regime::{tcr, Stage1Regs};
+use crate::mmu::regime::Stage1Regs;
 use crate::mmu::{AccessPermissions, PageTable, Stage1Attributes, TableConfig};
 
 /// Guest RAM the workload needs.
@@ -71,7 +72,7 @@ pub fn build_tables(virt: &mut Virt) -> Result<Stage1Regs, String> {
     result.map_err(|e| format!("building the guest tables: {e}"))?;
     Ok(Stage1Regs {
         sctlr: SCTLR_M,
-        tcr: config.tcr_el1_bits() | tcr::EPD1,
+        tcr: config.tcr_el1_bits() | TCR_EL1::EPD1::SET.value,
         ttbr0: table.root().0,
         ttbr1: 0,
         mair: GUEST_MAIR,

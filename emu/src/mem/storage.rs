@@ -82,6 +82,15 @@ impl Arena {
         };
         let n = usize::try_from(size).map_err(|_| full)?;
         match self {
+            // The first region of an empty arena: zeroed pages straight
+            // from the allocator, untouched until the guest uses them.
+            Arena::Heap(v) if v.is_empty() && contents.is_none() => {
+                let mut fresh: Vec<u8> = Vec::new();
+                fresh.try_reserve_exact(n).map_err(|_| full)?;
+                drop(fresh);
+                *v = alloc::vec![0u8; n];
+                Ok(0)
+            }
             Arena::Heap(v) => {
                 let at = v.len();
                 v.try_reserve_exact(n).map_err(|_| full)?;

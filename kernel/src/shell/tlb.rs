@@ -14,8 +14,8 @@ use emu::machine::layout::RAM_BASE;
 use emu::machine::workload::{self, BLOCK_VA, PAGES, PAGES_VA, UART_VA};
 use emu::machine::{Virt, VirtConfig};
 use emu::mem::{AccessSize, LineSink, PhysMemoryMap};
-use emu::mmu::fault::Fault;
 use emu::pagesize::PageSize;
+use emu::tlb::WalkerError;
 use emu::tlb::{AsidMatch, LevelScope, MemoryFault, MmuIdx, RuntimePageSize, Stage1Walker, TlbSet};
 
 const TLB_ENTRIES: usize = 256;
@@ -60,7 +60,7 @@ fn run_one(page: PageSize) -> Result<(), alloc::string::String> {
         .map_err(|e| alloc::format!("{e}"))?;
     let mut tlbs =
         TlbSet::new(RuntimePageSize(page), TLB_ENTRIES).map_err(|e| alloc::format!("{e}"))?;
-    let fault = |e: MemoryFault<Fault>| alloc::format!("guest access faulted: {e:?}");
+    let fault = |e: MemoryFault<WalkerError>| alloc::format!("guest access faulted: {e:?}");
     let load =
         |map: &mut PhysMemoryMap,
          tlbs: &mut TlbSet<RuntimePageSize>,

@@ -4,14 +4,15 @@
 //! the SYS space (AT, DC, IC, TLBI).
 
 use super::{sign_extend, undefined, Ctx, ExecResult, Stop};
+use crate::arch::esr::Esr;
 use crate::arch::par::par_el1;
+use crate::arch::sysreg::{bits, TCR_EL1};
 use crate::cpu::exception::Exception;
 use crate::cpu::insn::Insn;
 use crate::cpu::memory::AccessType;
 use crate::cpu::sysreg::{sctlr_el0, Encoding};
 use crate::cpu::{CallResult, Cpu, GuestContext};
 use crate::mmu::fault::{Access, AccessKind, El};
-use crate::mmu::regime::tcr;
 use crate::tlb::{AsidMatch, LevelScope};
 
 /// PAR_EL1.NS (bit 9) of a successful translation.
@@ -121,10 +122,26 @@ pub fn exception_generation(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecR
 /// the pointer authentication and BTI hints, which this CPU does not
 /// implement) executes as a NOP, as the architecture requires.
 pub fn hint(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult {
+    const WFE: u32 = 0b000_0010;
     const WFI: u32 = 0b000_0011;
-    if i.rm_field() << 3 | i.op_bit() == WFI {
+    let n = i.rm_field() << 3 | i.op_bit();
+    if n != WFI && n != WFE {
+        return Ok(());
+    }
+    // At EL0, SCTLR_EL1.nTWI/nTWE clear traps WFI/WFE to EL1 (EC 0x01).
+    let allowed = if n == WFI {
+        sctlr_el0::NTWI
+    } else {
+        sctlr_el0::NTWE
+    };
+    if cpu.regs.pstate.el == 0 && cpu.sys.sctlr & allowed == 0 {
+        return Err(Exception::new(Esr::wfx_trap(n == WFE)).into());
+    }
+    if n == WFI {
         return call_result(ctx.sys.wfi(cpu.regs.pc));
     }
+    // WFE with no event source: a NOP (the architecture lets WFE wake at
+    // any time).
     Ok(())
 }
 
@@ -193,7 +210,7 @@ fn tlbi_va(x: u64) -> u64 {
 
 fn tlbi_asid(cpu: &Cpu, x: u64) -> u16 {
     let asid = (x >> 48) as u16;
-    if cpu.sys.tcr & tcr::AS != 0 {
+    if cpu.sys.tcr & bits(TCR_EL1::AS) != 0 {
         asid
     } else {
         asid & 0xff

@@ -550,3 +550,46 @@ fn random_images_never_panic_the_host() {
         let _ = t.cpu.run(&mut t.mem, &mut t.sys, 200_000);
     }
 }
+
+#[test]
+fn tagged_addresses_share_the_tlb_entry_that_tlbi_by_va_drops() {
+    let mut t = mmu_setup(&[
+        0xf9400020, // ldr x0, [x1]
+        0xf9000062, // str x2, [x3]
+        0xd5033f9f, // dsb sy
+        0xd5088724, // tlbi vae1, x4
+        0xd5033f9f, // dsb sy
+        0xd5033fdf, // isb
+        0xf9400025, // ldr x5, [x1]
+        0xd503207f, // wfi
+    ]);
+    t.cpu.sys.tcr |= 1 << 37; // TBI0
+    words(&mut t.mem, RAM + 0x5000, &[1, 0]);
+    words(&mut t.mem, RAM + 0x9000, &[2, 0]);
+    t.cpu.regs.x[1] = 0x5a00_0000_0000_0000 | (RAM + 0x5000);
+    t.cpu.regs.x[2] = (RAM + 0x9000) | desc::PAGE | desc::AF | desc::SH_INNER;
+    t.cpu.regs.x[3] = TABLES + 0x2000 + 8 * 5;
+    t.cpu.regs.x[4] = (RAM + 0x5000) >> 12;
+    assert_eq!(t.run(), Exit::WaitForInterrupt { pc: RAM + 28 });
+    assert_eq!((t.cpu.regs.x[0], t.cpu.regs.x[5]), (1, 2));
+}
+
+#[test]
+fn wfi_at_el0_traps_unless_sctlr_ntwi_is_set() {
+    let mut t = setup(&[
+        0xd69f03e0, // eret
+    ]);
+    words(&mut t.mem, RAM + 0x100, &[0xd503207f]); // wfi
+    t.cpu.sys.spsr = 0;
+    t.cpu.sys.elr = RAM + 0x100;
+    // EC 0x01, IL, CV = 1, COND = 0b1110, TI = 0 (WFI).
+    t.expect_vector(SYNC_LOWER, 0x07e0_0000, RAM + 0x100);
+    let mut t = setup(&[
+        0xd69f03e0, // eret
+    ]);
+    words(&mut t.mem, RAM + 0x100, &[0xd503207f]); // wfi
+    t.cpu.sys.spsr = 0;
+    t.cpu.sys.elr = RAM + 0x100;
+    t.cpu.sys.sctlr |= 1 << 16;
+    assert_eq!(t.run(), Exit::WaitForInterrupt { pc: RAM + 0x100 });
+}
