@@ -74,13 +74,14 @@ def main():
             print(f"{g:<7} {p:<12} {r['image']:<9} {m:>9.1f} {ns:>9.1f} {fmt(ratio, 3):>10}  {r['timing']}")
 
     print()
-    print("page size: run-time value vs compile-time constant (granule-run MIPS; the two builds run in turn,")
-    print("the ratio is the median over rounds of run-time/constant in the same round)")
-    print(f"{'guest':<7} {'page':<5} {'run-time':>9} {'constant':>9} {'run-time/const':>15}")
     paired = defaultdict(dict)
     for r in runs:
         if r.get("peer") == "granule-run" and r.get("build") in ("runtime", "const") and r.get("status") == "ok":
             paired[(r["guest"], r["page"], r.get("round", "1"))][r["build"]] = float(r["mips"])
+    if any(len(v) == 2 for v in paired.values()):
+        print("page size: run-time value vs compile-time constant (granule-run MIPS; the two builds run in turn,")
+        print("the ratio is the median over rounds of run-time/constant in the same round)")
+        print(f"{'guest':<7} {'page':<5} {'run-time':>9} {'constant':>9} {'run-time/const':>15}")
     logs = []
     for g in GUESTS:
         for page in ("4k", "16k", "64k"):
