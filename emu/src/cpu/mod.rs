@@ -39,6 +39,7 @@
 //! `run` is the loop. Both call the same per-instruction functions, as a
 //! translator with a block cache will.
 
+pub mod block;
 pub mod decode;
 pub mod exception;
 pub mod exec;
@@ -314,6 +315,8 @@ pub struct Cpu {
     /// word, so this needs no invalidation, self-modifying code included).
     decoded: alloc::vec::Vec<Option<Insn>>,
     pub(crate) next_pc: u64,
+    /// The translator's block cache.
+    pub(crate) tb: block::Translator,
     /// Counters.
     pub stats: CpuStats,
     page_size: PageSize,
@@ -338,6 +341,7 @@ impl Cpu {
             decoder: Decoder::new(),
             decoded: alloc::vec![None; DECODE_CACHE],
             next_pc: 0,
+            tb: block::Translator::default(),
             stats: CpuStats::default(),
             page_size: config.page_size,
             counter_frequency: config.counter_frequency,
@@ -357,6 +361,7 @@ impl Cpu {
         self.monitor = None;
         self.tlb.flush_all();
         self.tlb.set_asid(0);
+        self.flush_translations();
     }
 
     /// The settled page size this CPU's TLB works in.
@@ -401,15 +406,11 @@ impl Cpu {
     }
 
     /// Runs until an [`Exit`] or until `budget` instructions have been
-    /// executed ([`Exit::BudgetExhausted`]).
+    /// executed ([`Exit::BudgetExhausted`]), through the translator's
+    /// block cache ([`block`]) unless it is turned off.
     pub fn run(&mut self, mem: &mut PhysMemoryMap, sys: &mut dyn System, budget: u64) -> Exit {
         self.tlb.sync_map(mem);
-        for _ in 0..budget {
-            if let Some(exit) = exec::run_one(self, mem, sys) {
-                return exit;
-            }
-        }
-        Exit::BudgetExhausted { pc: self.regs.pc }
+        block::run(self, mem, sys, budget)
     }
 
     /// Executes one instruction (or takes the exception it raises).
