@@ -10,13 +10,17 @@
 //! binutils are missing. `CPU_QEMU_SEED` picks the seed (printed);
 //! `CPU_QEMU_SEQS` the number of random sequences. A failing sequence is
 //! narrowed down to its first differing instruction, which is printed.
+//!
+//! The sequences run on `emu::cpu` two ways: single-stepped by the
+//! interpreter, and through the translator's blocks (`Cpu::run`) at each
+//! TLB page size; both are compared with QEMU, and with each other.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use emu::addr::PhysAddr;
-use emu::cpu::{CallResult, Cpu, CpuConfig, GuestContext, System};
+use emu::cpu::{CallResult, Cpu, CpuConfig, Exit, GuestContext, System};
 use emu::mem::PhysMemoryMap;
 use emu::pagesize::PageSize;
 
@@ -1070,11 +1074,21 @@ fn run_qemu(b: &Built, n: usize) -> Result<Vec<Dump>, String> {
     Ok(out.stdout.chunks(per).map(Dump::parse).collect())
 }
 
+/// How `emu::cpu` runs a sequence.
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    /// `Cpu::step` to the sequence's end (4K TLB pages).
+    Step,
+    /// `Cpu::run` through the translator, with this TLB page size, to an
+    /// `HVC #0` written over the sequence's end in emu's memory only.
+    Blocks(PageSize),
+}
+
 struct NoSystem;
 
 impl System for NoSystem {
     fn hvc(&mut self, _: u16, _: &mut GuestContext<'_>) -> CallResult {
-        CallResult::Undefined
+        CallResult::Exit(Exit::PowerOff)
     }
     fn semihosting(&mut self, _: &mut GuestContext<'_>) -> CallResult {
         CallResult::Undefined
@@ -1083,11 +1097,15 @@ impl System for NoSystem {
 
 /// Runs case `k` on emu::cpu at EL1 with an identity map (one 1G block,
 /// Normal memory) and FP enabled, as user mode sees memory.
-fn run_emu(b: &Built, k: usize, c: &Case) -> Result<Dump, String> {
+fn run_emu(b: &Built, k: usize, c: &Case, mode: Mode) -> Result<Dump, String> {
     let start = b.symbols[&format!("seq_{k}_start")];
     let end = b.symbols[&format!("seq_{k}_end")];
     let buf = b.symbols["buf"];
-    let mut mem = PhysMemoryMap::new(PageSize::K4);
+    let page = match mode {
+        Mode::Step => PageSize::K4,
+        Mode::Blocks(p) => p,
+    };
+    let mut mem = PhysMemoryMap::new(page);
     mem.add_ram("ram", PhysAddr(0), RAM_SIZE, 0)
         .map_err(|e| e.to_string())?;
     mem.write_bytes(PhysAddr(TEXT_BASE), &b.text)
@@ -1101,7 +1119,12 @@ fn run_emu(b: &Built, k: usize, c: &Case) -> Result<Dump, String> {
     let block: u64 = 1 << 10 | 3 << 8 | 0b01;
     mem.write_bytes(PhysAddr(TABLE_PA), &block.to_le_bytes())
         .map_err(|e| e.to_string())?;
-    let mut cpu = Cpu::new(CpuConfig::new(PageSize::K4)).map_err(|e| e.to_string())?;
+    if let Mode::Blocks(_) = mode {
+        // hvc #0
+        mem.write_bytes(PhysAddr(end), &0xd400_0002u32.to_le_bytes())
+            .map_err(|e| e.to_string())?;
+    }
+    let mut cpu = Cpu::new(CpuConfig::new(page)).map_err(|e| e.to_string())?;
     cpu.reset(start, 0);
     cpu.sys.mair = 0xff;
     cpu.sys.tcr = 25 | 3 << 12 | 1 << 23 | 0b101 << 32;
@@ -1119,6 +1142,19 @@ fn run_emu(b: &Built, k: usize, c: &Case) -> Result<Dump, String> {
         cpu.regs.v[i] = *v;
     }
     let mut sys = NoSystem;
+    if let Mode::Blocks(_) = mode {
+        let exit = cpu.run(&mut mem, &mut sys, 10_000);
+        if cpu.stats.exceptions != 0 {
+            return Err(format!(
+                "exception through the translator (ESR {:#x}, ELR {:#x})",
+                cpu.sys.esr, cpu.sys.elr
+            ));
+        }
+        if exit != Exit::PowerOff || cpu.regs.pc != end + 4 {
+            return Err(format!("translator run ended with {exit}"));
+        }
+        cpu.regs.pc = end;
+    }
     for _ in 0..10_000 {
         if cpu.regs.pc == end {
             let mut mem_out = vec![0u8; BUF_SIZE];
@@ -1155,16 +1191,20 @@ fn work_dir(tag: &str) -> PathBuf {
 
 /// Compares; on a mismatch, finds the first differing instruction by
 /// running every prefix of the failing sequence.
-fn check(cases: &[Case], tag: &str) -> Result<(), String> {
+fn check(cases: &[Case], tag: &str, modes: &[Mode]) -> Result<(), String> {
     let dir = work_dir(tag);
     let built = build(&dir, &program(cases))?;
     let want = run_qemu(&built, cases.len())?;
     let mut failures = Vec::new();
-    for (k, c) in cases.iter().enumerate() {
+    let runs = cases
+        .iter()
+        .enumerate()
+        .flat_map(|(k, c)| modes.iter().map(move |&m| (k, c, m)));
+    for (k, c, mode) in runs {
         if failures.len() >= 3 {
             break;
         }
-        let got = run_emu(&built, k, c);
+        let got = run_emu(&built, k, c, mode);
         let bad = match &got {
             Ok(g) => *g != want[k],
             Err(_) => true,
@@ -1196,7 +1236,7 @@ fn check(cases: &[Case], tag: &str) -> Result<(), String> {
         }) {
             if let Ok(pw) = run_qemu(&pb, prefixes.len()) {
                 for (j, p) in prefixes.iter().enumerate() {
-                    let g = run_emu(&pb, j, p);
+                    let g = run_emu(&pb, j, p, mode);
                     let d = match &g {
                         Ok(g) if *g == pw[j] => continue,
                         Ok(g) => pw[j].diff(g),
@@ -1219,7 +1259,7 @@ fn check(cases: &[Case], tag: &str) -> Result<(), String> {
             Err(e) => e,
         };
         failures.push(format!(
-            "sequence {k}: {detail}\n  first difference at {first}\n  sequence: {}",
+            "sequence {k} ({mode:?}): {detail}\n  first difference at {first}\n  sequence: {}",
             c.insns.join("; ")
         ));
     }
@@ -1258,7 +1298,11 @@ fn edge_cases_per_class_match_qemu_user_mode() {
     if !tools_present() {
         return;
     }
-    if let Err(e) = check(&edge_cases(), "edge") {
+    if let Err(e) = check(
+        &edge_cases(),
+        "edge",
+        &[Mode::Step, Mode::Blocks(PageSize::K4)],
+    ) {
         panic!("emu::cpu differs from qemu-aarch64:\n{e}");
     }
 }
@@ -1283,7 +1327,51 @@ fn random_sequences_match_qemu_user_mode() {
     eprintln!("random sequences: seed {seed} (CPU_QEMU_SEED={seed}), {n} sequences");
     let mut rng = Rng(seed | 1);
     let cases: Vec<Case> = (0..n).map(|_| random_case(&mut rng, 12)).collect();
-    if let Err(e) = check(&cases, "random") {
+    let modes: Vec<Mode> = std::iter::once(Mode::Step)
+        .chain(PageSize::ALL.into_iter().map(Mode::Blocks))
+        .collect();
+    if let Err(e) = check(&cases, "random", &modes) {
         panic!("seed {seed}: emu::cpu differs from qemu-aarch64:\n{e}");
     }
+}
+
+/// Block execution against single-stepping on the same random sequences
+/// (only the cross binutils needed): every register, NZCV and the buffer
+/// equal, at each TLB page size.
+#[test]
+fn random_sequences_through_the_translator_match_single_stepping() {
+    if !tool("aarch64-linux-gnu-as") || !tool("aarch64-linux-gnu-ld") {
+        eprintln!("skipped: missing binutils-aarch64-linux-gnu");
+        return;
+    }
+    let seed = std::env::var("CPU_QEMU_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_secs())
+        });
+    eprintln!("translator vs single-step: seed {seed} (CPU_QEMU_SEED={seed})");
+    let mut rng = Rng(seed | 1);
+    let cases: Vec<Case> = (0..60).map(|_| random_case(&mut rng, 16)).collect();
+    let dir = work_dir("blocks");
+    let built = build(&dir, &program(&cases)).expect("assemble");
+    for (k, c) in cases.iter().enumerate() {
+        let want = run_emu(&built, k, c, Mode::Step);
+        for page in PageSize::ALL {
+            let got = run_emu(&built, k, c, Mode::Blocks(page));
+            match (&want, &got) {
+                (Ok(w), Ok(g)) if w == g => {}
+                (Err(w), Err(g)) if w.starts_with("exception") && g.starts_with("exception") => {}
+                _ => panic!(
+                    "seed {seed}, sequence {k} at {page}: step {:?} vs blocks {:?}\n  sequence: {}",
+                    want.as_ref().map(|_| "ok"),
+                    got.as_ref().map(|_| "ok").map_err(|e| e.clone()),
+                    c.insns.join("; ")
+                ),
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
