@@ -8,24 +8,13 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use emu::addr::PhysAddr;
-use emu::cpu::{CallResult, Cpu, CpuConfig, Decoder, Exit, GuestContext, System};
+use emu::cpu::{Cpu, CpuConfig, Decoder, Exit, NoMachine};
 use emu::mem::PhysMemoryMap;
 use emu::pagesize::PageSize;
 
 const RAM: u64 = 0x4000_0000;
 const RAM_SIZE: u64 = 16 << 20;
 const TABLES: u64 = RAM + 0x80_0000;
-
-struct Sys;
-
-impl System for Sys {
-    fn hvc(&mut self, _: u16, _: &mut GuestContext<'_>) -> CallResult {
-        CallResult::Undefined
-    }
-    fn semihosting(&mut self, _: &mut GuestContext<'_>) -> CallResult {
-        CallResult::Undefined
-    }
-}
 
 /// Words from the GNU assembler (assembly in the comments).
 const INTEGER_LOOP: &[u32] = &[
@@ -84,7 +73,7 @@ fn machine(page: PageSize, code: &[u32], mmu: bool) -> (Cpu, PhysMemoryMap) {
 fn mips(page: PageSize, code: &[u32], mmu: bool, insns: u64) -> f64 {
     let (mut cpu, mut mem) = machine(page, code, mmu);
     let t = Instant::now();
-    let exit = cpu.run(&mut mem, &mut Sys, insns);
+    let exit = cpu.run(&mut mem, &mut NoMachine, insns);
     let dt = t.elapsed().as_secs_f64();
     assert!(matches!(exit, Exit::BudgetExhausted { .. }), "{exit}");
     assert_eq!(cpu.stats.exceptions, 0);

@@ -1084,9 +1084,10 @@ enum Mode {
     Blocks(PageSize),
 }
 
-struct NoSystem;
+/// `HVC #0` ends a translated run; nothing else leaves the CPU.
+struct EndAtHvc;
 
-impl System for NoSystem {
+impl System for EndAtHvc {
     fn hvc(&mut self, _: u16, _: &mut GuestContext<'_>) -> CallResult {
         CallResult::Exit(Exit::PowerOff)
     }
@@ -1141,7 +1142,7 @@ fn run_emu(b: &Built, k: usize, c: &Case, mode: Mode) -> Result<Dump, String> {
     for (i, v) in c.q.iter().enumerate() {
         cpu.regs.v[i] = *v;
     }
-    let mut sys = NoSystem;
+    let mut sys = EndAtHvc;
     if let Mode::Blocks(_) = mode {
         let exit = cpu.run(&mut mem, &mut sys, 10_000);
         if cpu.stats.exceptions != 0 {

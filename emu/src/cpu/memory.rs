@@ -11,12 +11,13 @@
 
 use crate::addr::{PhysAddr, VirtAddr};
 use crate::arch::esr::{DataAbort, Esr, FaultStatus, Origin};
+use crate::arch::sysreg::{bits, SCTLR_EL1, TCR_EL1};
 use crate::granule::Granule;
 use crate::mem::{AccessSize, PhysMemoryMap};
 use crate::mmu::fault::{Access, AccessKind, El, Fault, FaultKind};
-use crate::mmu::regime::{sctlr, Stage1Regs};
-use crate::mmu::stage1::translate_stage1;
+use crate::mmu::regime::Stage1Regs;
 use crate::mmu::translation::{MemoryAttributes, Permissions, Rwx, Translation};
+use crate::mmu::walker::{Walk, Walker};
 use crate::mmu::Shareability;
 use crate::pagesize::PageSize;
 use crate::tlb::{MmuIdx, TlbFill, TlbLookup};
@@ -24,12 +25,14 @@ use crate::tlb::{MmuIdx, TlbFill, TlbLookup};
 use super::exception::Exception;
 use super::{Cpu, GuestMemoryError};
 
+/// SCTLR_EL1.M: stage 1 enabled.
+const SCTLR_M: u64 = bits(SCTLR_EL1::M);
 /// SCTLR_EL1.A: alignment checking.
-pub const SCTLR_A: u64 = 1 << 1;
+const SCTLR_A: u64 = bits(SCTLR_EL1::A);
 /// SCTLR_EL1.SA: SP alignment checking at EL1.
-pub const SCTLR_SA: u64 = 1 << 3;
+pub const SCTLR_SA: u64 = bits(SCTLR_EL1::SA);
 /// SCTLR_EL1.SA0: SP alignment checking at EL0.
-pub const SCTLR_SA0: u64 = 1 << 4;
+pub const SCTLR_SA0: u64 = bits(SCTLR_EL1::SA0);
 
 /// Attribute of data accesses with stage 1 off: Device-nGnRnE.
 const FLAT_DATA_MAIR: u8 = 0x00;
@@ -125,7 +128,7 @@ impl Cpu {
         va: u64,
         access: Access,
     ) -> Result<Translation, Fault> {
-        if self.sys.sctlr & sctlr::M == 0 {
+        if self.sys.sctlr & SCTLR_M == 0 {
             if va >> self.features.pa_bits != 0 {
                 return Err(Fault::stage1(FaultKind::AddressSize, 0, access));
             }
@@ -154,15 +157,12 @@ impl Cpu {
                 },
                 global: true,
                 asid: None,
+                granule: Granule::K4,
             });
         }
-        translate_stage1(
-            &self.stage1_regs(),
-            &self.features,
-            VirtAddr(va),
-            access,
-            mem,
-        )
+        Walker::new(self.features, mem)
+            .with_stage1(self.stage1_regs())
+            .translate(Walk::Stage1(VirtAddr(va)), access)
     }
 
     /// The address the TLB is indexed with: with the top byte ignored
@@ -172,36 +172,20 @@ impl Cpu {
     /// the address as the guest gave it.
     #[inline(always)]
     fn tlb_va(&self, va: u64, kind: AccessKind) -> u64 {
-        use crate::mmu::regime::tcr;
         let t = self.sys.tcr;
-        if t & (tcr::TBI0 | tcr::TBI1) == 0 {
+        if t & (bits(TCR_EL1::TBI0) | bits(TCR_EL1::TBI1)) == 0 {
             return va;
         }
         let (tbi, tbid) = if va >> 55 & 1 == 1 {
-            (tcr::TBI1, tcr::TBID1)
+            (bits(TCR_EL1::TBI1), bits(TCR_EL1::TBID1))
         } else {
-            (tcr::TBI0, tcr::TBID0)
+            (bits(TCR_EL1::TBI0), bits(TCR_EL1::TBID0))
         };
         if t & tbi != 0 && !(kind == AccessKind::Execute && t & tbid != 0) {
             (((va << 8) as i64) >> 8) as u64
         } else {
             va
         }
-    }
-
-    /// The granule of the range `va` is in, as the walk used it.
-    fn granule_for(&self, va: u64) -> Granule {
-        use crate::mmu::regime::tcr;
-        if self.sys.sctlr & sctlr::M == 0 {
-            return Granule::K4;
-        }
-        let tg = if va >> 55 & 1 != 0 {
-            tcr::tg1_granule((self.sys.tcr >> tcr::TG1_SHIFT) & 0b11)
-        } else {
-            tcr::tg0_granule((self.sys.tcr >> tcr::TG0_SHIFT) & 0b11)
-        };
-        self.features
-            .granule_or_fallback(crate::mmu::Stage::Stage1, tg)
     }
 
     /// Translates one part (inside one 1K page) through the TLB, walking
@@ -234,7 +218,7 @@ impl Cpu {
         let t = self
             .walk(mem, va, Access::new(el, kind))
             .map_err(Failure::Fault)?;
-        let mut fill = TlbFill::from_translation(&t, self.granule_for(va));
+        let mut fill = TlbFill::from_translation(&t);
         // A page holding translated code keeps stores off the fast path.
         fill.flags.watched = self.tb.holds_code(t.output, self.page_size);
         self.tlb.sync_map(mem);
@@ -634,12 +618,6 @@ impl Cpu {
             }
         }
         self.fetch_route(mem, pc).map(|(_, pa)| pa)
-    }
-
-    /// The granule of the translation `pc` is fetched through (4K with
-    /// the MMU off): a block never crosses one of its pages.
-    pub(crate) fn code_granule(&self, pc: u64) -> Granule {
-        self.granule_for(pc)
     }
 
     /// A System call's read of guest-virtual memory (semihosting): as

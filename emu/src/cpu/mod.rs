@@ -209,6 +209,22 @@ pub trait System {
     }
 }
 
+/// A [`System`] with no machine behind it, for tests, benchmarks and
+/// differential checks: HVC and semihosting are UNDEFINED in the guest,
+/// WFI ends the run, the counter follows the instructions.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoMachine;
+
+impl System for NoMachine {
+    fn hvc(&mut self, _: u16, _: &mut GuestContext<'_>) -> CallResult {
+        CallResult::Undefined
+    }
+
+    fn semihosting(&mut self, _: &mut GuestContext<'_>) -> CallResult {
+        CallResult::Undefined
+    }
+}
+
 /// The guest as a [`System`] call sees it: the general-purpose registers
 /// and guest-virtual memory through the CPU's current translation regime.
 pub struct GuestContext<'a> {

@@ -6,8 +6,9 @@
 //! so is a write to a read-only register.
 
 use crate::arch::esr::{Esr, SysRegTrap};
+use crate::arch::sysreg::{bits, SCTLR_EL1, TCR_EL1, TTBR};
 use crate::granule::Granule;
-use crate::mmu::regime::{tcr, ttbr, Features};
+use crate::mmu::regime::Features;
 
 use super::exception::Exception;
 use super::Cpu;
@@ -63,18 +64,19 @@ pub const SCTLR_RESET: u64 = 0x30d0_0800;
 
 /// SCTLR_EL1 bits that gate EL0 accesses.
 pub mod sctlr_el0 {
-    /// UMA: EL0 may access DAIF.
+    use super::{bits, SCTLR_EL1};
+    /// UMA: EL0 may access DAIF (bit 9; not among `emu::arch`'s fields).
     pub const UMA: u64 = 1 << 9;
     /// DZE: EL0 may use DC ZVA.
-    pub const DZE: u64 = 1 << 14;
+    pub const DZE: u64 = bits(SCTLR_EL1::DZE);
     /// UCT: EL0 may read CTR_EL0.
-    pub const UCT: u64 = 1 << 15;
+    pub const UCT: u64 = bits(SCTLR_EL1::UCT);
     /// nTWI: WFI at EL0 is not trapped.
-    pub const NTWI: u64 = 1 << 16;
+    pub const NTWI: u64 = bits(SCTLR_EL1::NTWI);
     /// nTWE: WFE at EL0 is not trapped.
-    pub const NTWE: u64 = 1 << 18;
+    pub const NTWE: u64 = bits(SCTLR_EL1::NTWE);
     /// UCI: EL0 may use DC CVAU, CIVAC, CVAC and IC IVAU.
-    pub const UCI: u64 = 1 << 26;
+    pub const UCI: u64 = bits(SCTLR_EL1::UCI);
 }
 
 /// CPACR_EL1.FPEN.
@@ -317,17 +319,17 @@ impl Cpu {
     /// The ASID the EL1&0 regime uses now (TCR_EL1.A1 and AS).
     pub(crate) fn current_asid(&self) -> u16 {
         let t = self.sys.tcr;
-        let reg = if t & tcr::A1 != 0 {
+        let reg = if t & bits(TCR_EL1::A1) != 0 {
             self.sys.ttbr1
         } else {
             self.sys.ttbr0
         };
-        let mask = if t & tcr::AS != 0 {
-            ttbr::ASID16_MASK
+        let asid = TTBR::ASID.read(reg) as u16;
+        if t & bits(TCR_EL1::AS) != 0 {
+            asid
         } else {
-            ttbr::ASID8_MASK
-        };
-        ((reg >> ttbr::ASID_SHIFT) & mask) as u16
+            asid & 0xff
+        }
     }
 
     fn el0_access(&self, r: Reg, write: bool) -> El0Access {

@@ -11,11 +11,13 @@ use super::descriptor::{
 use super::fault::{Access, AccessKind, Fault, FaultKind};
 use super::geometry::{mask, Geometry, LAST_LEVEL};
 use super::memory::WalkMemory;
-use super::regime::{field, output_bits, tcr, ttbr, vtcr, Features, Stage1Regs, Stage2Regs};
+use super::regime::{output_bits, Features, Stage2Regs};
 use super::stage1::{leaf_size_log2, stage1_with_fetch};
 use super::translation::{MemoryAttributes, Permissions, Rwx, Translation};
-use super::walk::{NoTrace, TableWalk, WalkFault, WalkObserver, WalkTrace};
+use super::walk::{TableWalk, WalkFault, WalkObserver};
+use super::walker::Walker;
 use crate::addr::{IntermPhysAddr, PhysAddr, VirtAddr};
+use crate::arch::sysreg::{tg0_granule, Vtcr, TTBR_BADDR_MASK, VTCR_EL2};
 use crate::granule::Granule;
 
 /// PA sizes below which some stage-2 start levels are not allowed
@@ -27,10 +29,6 @@ const MIN_PA_BITS_4K_L0: u32 = 43;
 const MIN_PA_BITS_16K_L1: u32 = 41;
 /// See [`MIN_PA_BITS_4K_L0`].
 const MIN_PA_BITS_64K_L1: u32 = 43;
-/// Width of VTCR_EL2.SL0.
-const SL0_WIDTH: u32 = 2;
-/// Width of VTCR_EL2.PS.
-const PS_WIDTH: u32 = 3;
 /// SL0 = 3 with 4K means level 3 (FEAT_TTST).
 const SL0_4K_LEVEL3: u64 = 3;
 
@@ -54,17 +52,13 @@ const fn sl0_start_level(granule: Granule, sl0: u64, ttst: bool) -> Option<u8> {
 }
 
 fn setup(regs: &Stage2Regs, features: &Features, fault: Fault) -> Result<Stage2Setup, Fault> {
-    let v = regs.vtcr;
-    let granule = features.granule_or_fallback(
-        Stage::Stage2,
-        tcr::tg0_granule(field(v, vtcr::TG0_SHIFT, tcr::TWO_BITS)),
-    );
-    let t0sz = field(v, vtcr::T0SZ_SHIFT, tcr::TNSZ_WIDTH) as u32;
+    let v = Vtcr::new(regs.vtcr);
+    let granule = features.granule_or_fallback(Stage::Stage2, tg0_granule(v.read(VTCR_EL2::TG0)));
+    let t0sz = v.read(VTCR_EL2::T0SZ) as u32;
     let t0sz = features.effective_tnsz(granule, t0sz).ok_or(fault)?;
     let input_bits = u64::BITS - t0sz;
-    let ps = output_bits(field(v, vtcr::PS_SHIFT, PS_WIDTH), features);
-    let level = sl0_start_level(granule, field(v, vtcr::SL0_SHIFT, SL0_WIDTH), features.ttst)
-        .ok_or(fault)?;
+    let ps = output_bits(v.read(VTCR_EL2::PS), features);
+    let level = sl0_start_level(granule, v.read(VTCR_EL2::SL0), features.ttst).ok_or(fault)?;
     let pa = features.pa_bits;
     let pa_too_small = matches!(
         (granule, level),
@@ -81,12 +75,12 @@ fn setup(regs: &Stage2Regs, features: &Features, fault: Fault) -> Result<Stage2S
         input_bits,
         start_level: level,
     };
-    let base = regs.vttbr & ttbr::BADDR_MASK & !(geometry.table_bytes(level) - 1);
+    let base = regs.vttbr & TTBR_BADDR_MASK & !(geometry.table_bytes(level) - 1);
     Ok(Stage2Setup {
         geometry,
         base,
         ps,
-        hardware_af: features.hardware_access_flag && v & vtcr::HA != 0,
+        hardware_af: features.hardware_access_flag && v.is_set(VTCR_EL2::HA),
     })
 }
 
@@ -114,40 +108,26 @@ pub fn stage2_mair(mem_attr: u64) -> u8 {
 
 /// Translate `ipa` through stage 2 alone (as for a device access by the
 /// guest with its MMU off, or for `AT S12E1*` without stage 1).
-pub fn translate_stage2<M: WalkMemory + ?Sized>(
-    regs: &Stage2Regs,
-    features: &Features,
+pub(crate) fn stage2<M: WalkMemory + ?Sized>(
+    w: &Walker<'_, M>,
     ipa: IntermPhysAddr,
     access: Access,
-    mem: &M,
-) -> Result<Translation, Fault> {
-    stage2_walk(regs, features, ipa, access, false, mem, &mut NoTrace)
-}
-
-/// [`translate_stage2`], reporting each descriptor read to `observer`.
-pub fn translate_stage2_traced<M: WalkMemory + ?Sized>(
-    regs: &Stage2Regs,
-    features: &Features,
-    ipa: IntermPhysAddr,
-    access: Access,
-    mem: &M,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
-    stage2_walk(regs, features, ipa, access, false, mem, observer)
+    stage2_walk(w, ipa, access, false, observer)
 }
 
 /// The stage-2 walk. `s1ptw` marks a translation of a stage-1 table
 /// address, whose faults are reported with S1PTW set; it needs read
 /// permission only.
 fn stage2_walk<M: WalkMemory + ?Sized>(
-    regs: &Stage2Regs,
-    features: &Features,
+    w: &Walker<'_, M>,
     ipa: IntermPhysAddr,
     access: Access,
     s1ptw: bool,
-    mem: &M,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
+    let mem = w.memory();
     let fault = |kind, level| Fault {
         kind,
         level,
@@ -156,7 +136,7 @@ fn stage2_walk<M: WalkMemory + ?Sized>(
         access,
         ipa: Some(ipa),
     };
-    let s = setup(regs, features, fault(FaultKind::Translation, 0))?;
+    let s = setup(&w.stage2, &w.features, fault(FaultKind::Translation, 0))?;
     let g = s.geometry;
     if ipa.0 >> g.input_bits != 0 {
         return Err(fault(FaultKind::Translation, 0));
@@ -201,6 +181,7 @@ fn stage2_walk<M: WalkMemory + ?Sized>(
         input: ipa.0,
         output: PhysAddr(leaf.output.0 | (ipa.0 & mask(g.level_shift(leaf.level)))),
         size_log2: leaf_size_log2(&g, leaf.level, d),
+        granule: g.granule,
         level: leaf.level,
         contiguous: d & CONTIGUOUS != 0,
         permissions,
@@ -216,56 +197,21 @@ fn stage2_walk<M: WalkMemory + ?Sized>(
 /// Translate `va` through stage 1 and stage 2 (the EL1&0 regime with
 /// HCR_EL2.VM set): each stage-1 table address is an IPA that stage 2
 /// translates first; a fault there is a stage-2 fault with S1PTW set.
-pub fn translate_two_stage<M: WalkMemory + ?Sized>(
-    s1: &Stage1Regs,
-    s2: &Stage2Regs,
-    features: &Features,
+/// Every descriptor read of both stages goes to `observer`, in the order
+/// the walk makes them.
+pub(crate) fn two_stage<M: WalkMemory + ?Sized>(
+    w: &Walker<'_, M>,
     va: VirtAddr,
     access: Access,
-    mem: &M,
-) -> Result<Translation, Fault> {
-    translate_two_stage_traced(s1, s2, features, va, access, mem, &mut NoTrace)
-}
-
-/// [`translate_two_stage`] with the steps recorded in a [`WalkTrace`].
-pub fn trace_two_stage<M: WalkMemory + ?Sized>(
-    s1: &Stage1Regs,
-    s2: &Stage2Regs,
-    features: &Features,
-    va: VirtAddr,
-    access: Access,
-    mem: &M,
-) -> (Result<Translation, Fault>, WalkTrace) {
-    let mut trace = WalkTrace::default();
-    let result = translate_two_stage_traced(s1, s2, features, va, access, mem, &mut trace);
-    (result, trace)
-}
-
-/// [`translate_two_stage`], reporting every descriptor read of both stages
-/// to `observer`, in the order the walk makes them.
-pub fn translate_two_stage_traced<M: WalkMemory + ?Sized>(
-    s1: &Stage1Regs,
-    s2: &Stage2Regs,
-    features: &Features,
-    va: VirtAddr,
-    access: Access,
-    mem: &M,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
-    let first = translate_stage1_under_stage2_traced(s1, s2, features, va, access, mem, observer)?;
-    let second = stage2_walk(
-        s2,
-        features,
-        IntermPhysAddr(first.output.0),
-        access,
-        false,
-        mem,
-        observer,
-    )?;
+    let first = stage1_under_stage2(w, va, access, observer)?;
+    let second = stage2_walk(w, IntermPhysAddr(first.output.0), access, false, observer)?;
     Ok(Translation {
         input: va.0,
         output: second.output,
         size_log2: first.size_log2.min(second.size_log2),
+        granule: first.granule,
         level: first.level,
         contiguous: first.contiguous,
         permissions: first.permissions.intersect(second.permissions),
@@ -343,40 +289,18 @@ pub fn combine(s1: MemoryAttributes, s2: MemoryAttributes) -> MemoryAttributes {
 /// Stage 1 alone with stage 2 translating its table accesses: what
 /// `AT S1E1R/W` and `AT S1E0R/W` do when HCR_EL2.VM is set. The output is
 /// the IPA; stage-2 faults on the table walk are reported with S1PTW set.
-pub fn translate_stage1_under_stage2<M: WalkMemory + ?Sized>(
-    s1: &Stage1Regs,
-    s2: &Stage2Regs,
-    features: &Features,
+/// Every descriptor read of both stages goes to `observer`.
+pub(crate) fn stage1_under_stage2<M: WalkMemory + ?Sized>(
+    w: &Walker<'_, M>,
     va: VirtAddr,
     access: Access,
-    mem: &M,
-) -> Result<Translation, Fault> {
-    translate_stage1_under_stage2_traced(s1, s2, features, va, access, mem, &mut NoTrace)
-}
-
-/// [`translate_stage1_under_stage2`], reporting every descriptor read of
-/// both stages to `observer`; the first half of a two-stage walk.
-pub fn translate_stage1_under_stage2_traced<M: WalkMemory + ?Sized>(
-    s1: &Stage1Regs,
-    s2: &Stage2Regs,
-    features: &Features,
-    va: VirtAddr,
-    access: Access,
-    mem: &M,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
+    let mem = w.memory();
     let mut fetch = |address: u64, level: u8, observer: &mut dyn WalkObserver| {
-        let table = stage2_walk(
-            s2,
-            features,
-            IntermPhysAddr(address),
-            access,
-            true,
-            mem,
-            observer,
-        )?;
+        let table = stage2_walk(w, IntermPhysAddr(address), access, true, observer)?;
         mem.read_descriptor(table.output)
             .map_err(|_| Fault::stage1(FaultKind::ExternalAbortOnWalk, level, access))
     };
-    stage1_with_fetch(s1, features, va, access, &mut fetch, observer)
+    stage1_with_fetch(&w.stage1, &w.features, va, access, &mut fetch, observer)
 }

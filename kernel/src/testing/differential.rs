@@ -13,18 +13,16 @@ use alloc::string::String;
 use emu::addr::{IntermPhysAddr, PhysAddr, VirtAddr};
 use emu::arch::par;
 use emu::arch::par::Par;
+use emu::arch::sysreg::{Vtcr, VTCR_EL2};
 use emu::granule::Granule;
 use emu::mmu::fault::{Access, AccessKind, El, Fault};
 use emu::mmu::regime::{Features, Stage1Regs, Stage2Regs};
-use emu::mmu::stage1::{trace_stage1, translate_stage1};
-use emu::mmu::stage2::{
-    trace_two_stage, translate_stage1_under_stage2, translate_stage2, translate_two_stage,
-};
 use emu::mmu::translation::Translation;
 use emu::mmu::{
-    AccessPermissions, MapError, PageTable, Shareability, Stage1Attributes, Stage2Access,
-    Stage2Attributes, TableConfig,
+    AccessPermissions, MapError, Shareability, Stage1Attributes, Stage2Access, Stage2Attributes,
+    TableConfig, TableSet,
 };
+use emu::mmu::{Walk, Walker};
 
 /// Table sets per configuration.
 pub const TABLE_SETS: usize = 8;
@@ -124,8 +122,8 @@ fn random_attributes(rng: &mut Rng) -> Stage1Attributes {
 
 /// One random table set in the TTBR1 range.
 pub struct TestTables {
-    table: PageTable,
-    mem: FrameTables,
+    /// The tables; dropping them frees them.
+    table: TableSet<FrameTables>,
     /// Input size (64 - T1SZ).
     input_bits: u32,
     /// Mapped ranges (VA offset from the range base, length, output
@@ -149,7 +147,7 @@ impl TestTables {
 
     /// The memory the tables live in, for a walker.
     pub fn memory(&self) -> &FrameTables {
-        &self.mem
+        self.table.memory()
     }
 }
 
@@ -181,8 +179,7 @@ fn with_installed<T>(
     // SAFETY: restores the kernel's own TCR (TTBR1 walks off) before the
     // test tables are freed.
     unsafe { regs::set_ttbr1(0, kernel_tcr) };
-    let TestTables { table, mut mem, .. } = tables;
-    table.destroy(&mut mem);
+    drop(tables);
     result
 }
 
@@ -200,11 +197,9 @@ fn build_tables(
     let input_bits = min_bits + rng.below(u64::from(48 - min_bits + 1)) as u32;
     let config = TableConfig::stage1_upper(granule, input_bits, 48)
         .map_err(|e| format!("config {granule} {input_bits} bits: {e}"))?;
-    let mut mem = FrameTables::default();
-    let table = PageTable::new(config, &mut mem).map_err(|e| format!("{e}"))?;
+    let table = TableSet::new(config, FrameTables::default()).map_err(|e| format!("{e}"))?;
     let mut tables = TestTables {
         table,
-        mem,
         input_bits,
         mapped: [(0, 0, 0); 24],
         mapped_count: 0,
@@ -233,10 +228,7 @@ fn build_tables(
         let pa = pa.min((1u64 << 48) - len);
         let attrs = random_attributes(rng);
         let base = tables.base();
-        match tables
-            .table
-            .map(&mut tables.mem, base + va, PhysAddr(pa), len, attrs)
-        {
+        match tables.table.map(base + va, PhysAddr(pa), len, attrs) {
             Ok(()) => {
                 tables.mapped[tables.mapped_count] = (va, len, pa);
                 tables.mapped_count += 1;
@@ -256,9 +248,9 @@ fn build_tables(
         let at = tables.base() + va + offset;
         let attrs = random_attributes(rng);
         let result = if rng.one_in(2) {
-            tables.table.unmap(&mut tables.mem, at, piece)
+            tables.table.unmap(at, piece)
         } else {
-            tables.table.protect(&mut tables.mem, at, piece, attrs)
+            tables.table.protect(at, piece, attrs)
         };
         result.map_err(|e| format!("edit {at:#x}+{piece:#x}: {e}"))?;
     }
@@ -372,12 +364,6 @@ impl Stage2Setup {
     }
 }
 
-/// VTCR_EL2 bits the builder's configuration leaves to the caller: RES1
-/// bit 31, and cacheable, inner shareable walks.
-const VTCR_RES1: u64 = 1 << 31;
-const VTCR_WALK_ATTRS: u64 = (0b01 << 8) | (0b01 << 10) | (0b11 << 12);
-const VTCR_PS_SHIFT: u32 = 16;
-
 fn random_stage2_attributes(rng: &mut Rng) -> Stage2Attributes {
     Stage2Attributes {
         // Device types (0b00xx) and Normal combinations of the outer and
@@ -407,7 +393,7 @@ fn build_stage2(
     s1: &TestTables,
     s1_regs: &Stage1Regs,
     features: &Features,
-) -> Result<(PageTable, FrameTables, Stage2Setup), String> {
+) -> Result<(TableSet<FrameTables>, Stage2Setup), String> {
     let ram = crate::kernel::with_boot_info(|i| i.ram).ok_or("no boot info")?;
     let ram_top = ram.as_slice().iter().map(|r| r.end).max().unwrap_or(0);
     let min_ipa = (64 - (ram_top.max(1) - 1).leading_zeros()).max(32);
@@ -436,73 +422,69 @@ fn build_stage2(
         .ok_or_else(|| format!("no stage 2 configuration for {granule} fits this CPU"))?;
     let config = TableConfig::stage2(granule, ipa_bits, level, 48)
         .map_err(|e| format!("stage 2 config {granule} {ipa_bits} bits level {level}: {e}"))?;
-    let mut mem = FrameTables::default();
-    let mut table = PageTable::new(config, &mut mem).map_err(|e| format!("{e}"))?;
-    let result = (|| {
-        for r in ram.as_slice() {
-            let start = r.start.next_multiple_of(granule.size());
-            let end = r.end & !granule.offset_mask();
-            if start < end {
-                table.map(
-                    &mut mem,
+    let mut table = TableSet::new(config, FrameTables::default()).map_err(|e| format!("{e}"))?;
+    let fail = |e: MapError| format!("building stage 2: {e}");
+    for r in ram.as_slice() {
+        let start = r.start.next_multiple_of(granule.size());
+        let end = r.end & !granule.offset_mask();
+        if start < end {
+            table
+                .map(
                     start,
                     PhysAddr(start),
                     end - start,
                     Stage2Attributes::normal_ram(),
-                )?;
-            }
+                )
+                .map_err(fail)?;
         }
-        // In half the sets, take one page of the stage 1 tables (below the
-        // root, so that most walks still work) away from the walk.
-        if s1.mapped_count > 0 && rng.one_in(2) {
-            let (start, len, _) = s1.mapped[rng.below(s1.mapped_count as u64) as usize];
-            let access = Access::new(El::El1, AccessKind::Read);
-            let va = VirtAddr(s1.base() + start + rng.below(len));
-            let (_, trace) = trace_stage1(s1_regs, features, va, access, &s1.mem);
-            let below_root: alloc::vec::Vec<_> = trace.steps().skip(1).collect();
-            if let Some(step) = below_root.get(rng.below(below_root.len().max(1) as u64) as usize) {
-                let page = step.table & !granule.offset_mask();
-                if rng.one_in(2) {
-                    table.unmap(&mut mem, page, granule.size())?;
-                } else {
-                    let mut attrs = Stage2Attributes::normal_ram();
-                    attrs.access =
-                        [Stage2Access::None, Stage2Access::WriteOnly][rng.below(2) as usize];
-                    table.protect(&mut mem, page, granule.size(), attrs)?;
-                }
-            }
-        }
-        for &(_, len, pa) in &s1.mapped[..s1.mapped_count] {
-            if rng.one_in(8) || pa.checked_add(len).is_none_or(|end| end > 1 << ipa_bits) {
-                continue;
-            }
-            let target = (rng.below((1 << 40) / len) * len).min((1 << 48) - len);
-            match table.map(
-                &mut mem,
-                pa,
-                PhysAddr(target),
-                len,
-                random_stage2_attributes(rng),
-            ) {
-                Ok(()) | Err(MapError::AlreadyMapped { .. }) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
-    })();
-    if let Err(e) = result {
-        table.destroy(&mut mem);
-        return Err(format!("building stage 2: {e}"));
     }
-    let vtcr = (config.vtcr_el2_bits() & !(0b111 << VTCR_PS_SHIFT))
-        | (ps << VTCR_PS_SHIFT)
-        | VTCR_RES1
-        | VTCR_WALK_ATTRS;
+    // In half the sets, take one page of the stage 1 tables (below the
+    // root, so that most walks still work) away from the walk.
+    if s1.mapped_count > 0 && rng.one_in(2) {
+        let (start, len, _) = s1.mapped[rng.below(s1.mapped_count as u64) as usize];
+        let access = Access::new(El::El1, AccessKind::Read);
+        let va = VirtAddr(s1.base() + start + rng.below(len));
+        let (_, trace) = Walker::new(*features, s1.memory())
+            .with_stage1(*s1_regs)
+            .trace(Walk::Stage1(va), access);
+        let below_root: alloc::vec::Vec<_> = trace.steps().skip(1).collect();
+        if let Some(step) = below_root.get(rng.below(below_root.len().max(1) as u64) as usize) {
+            let page = step.table & !granule.offset_mask();
+            if rng.one_in(2) {
+                table.unmap(page, granule.size()).map_err(fail)?;
+            } else {
+                let mut attrs = Stage2Attributes::normal_ram();
+                attrs.access = [Stage2Access::None, Stage2Access::WriteOnly][rng.below(2) as usize];
+                table.protect(page, granule.size(), attrs).map_err(fail)?;
+            }
+        }
+    }
+    for &(_, len, pa) in &s1.mapped[..s1.mapped_count] {
+        if rng.one_in(8) || pa.checked_add(len).is_none_or(|end| end > 1 << ipa_bits) {
+            continue;
+        }
+        let target = (rng.below((1 << 40) / len) * len).min((1 << 48) - len);
+        match table.map(pa, PhysAddr(target), len, random_stage2_attributes(rng)) {
+            Ok(()) | Err(MapError::AlreadyMapped { .. }) => {}
+            Err(e) => return Err(fail(e)),
+        }
+    }
+    // What the builder's configuration leaves to the caller: the PS drawn
+    // above, RES1, and cacheable, inner shareable walks.
+    let mut vtcr = Vtcr::new(config.vtcr_el2_bits());
+    vtcr.modify(
+        VTCR_EL2::PS.val(ps)
+            + VTCR_EL2::RES1::SET
+            + VTCR_EL2::IRGN0::WriteBackReadWriteAllocate
+            + VTCR_EL2::ORGN0::WriteBackReadWriteAllocate
+            + VTCR_EL2::SH0::InnerShareable,
+    );
+    let vtcr = vtcr.get();
     let setup = Stage2Setup {
         vttbr: table.root().0,
         vtcr,
     };
-    Ok((table, mem, setup))
+    Ok((table, setup))
 }
 
 /// Runs the stage 1 + stage 2 differential test for `granule` (both
@@ -513,18 +495,16 @@ pub fn two_stage(granule: Granule, seed: u64) -> Result<DiffStats, String> {
     let mut stats = DiffStats::default();
     for set in 0..TABLE_SETS {
         with_installed(&mut rng, granule, &features, |rng, tables, walker_regs| {
-            let (s2_table, mut s2_mem, setup) =
-                build_stage2(rng, granule, tables, walker_regs, &features)?;
-            let result = compare_set(
+            // Dropped (and freed) when the comparison is done.
+            let (_s2_tables, setup) = build_stage2(rng, granule, tables, walker_regs, &features)?;
+            compare_set(
                 rng,
                 tables,
                 walker_regs,
                 &features,
                 &mut stats,
                 Some(&setup),
-            );
-            s2_table.destroy(&mut s2_mem);
-            result
+            )
         })
         .map_err(|e| format!("table set {set} (seed {seed:#x}): {e}"))?;
     }
@@ -565,17 +545,19 @@ fn compare_set(
                 el2::at_s12(op, va, s2.vttbr, s2.vtcr)
             }
         };
-        let walker = match stage2 {
-            None => translate_stage1(walker_regs, features, VirtAddr(va), access, &tables.mem),
-            Some(s2) => translate_two_stage(
-                walker_regs,
-                &s2.regs(),
-                features,
-                VirtAddr(va),
-                access,
-                &tables.mem,
+        let (model, walk) = match stage2 {
+            None => (
+                Walker::new(*features, tables.memory()).with_stage1(*walker_regs),
+                Walk::Stage1(VirtAddr(va)),
+            ),
+            Some(s2) => (
+                Walker::new(*features, tables.memory())
+                    .with_stage1(*walker_regs)
+                    .with_stage2(s2.regs()),
+                Walk::TwoStage(VirtAddr(va)),
             ),
         };
+        let walker = model.translate(walk, access);
         stats.compared += 1;
         match &walker {
             Ok(_) => stats.translated += 1,
@@ -611,17 +593,7 @@ fn compare_set(
                 }
             }
             stats.mismatches += 1;
-            let (_, trace) = match stage2 {
-                None => trace_stage1(walker_regs, features, VirtAddr(va), access, &tables.mem),
-                Some(s2) => trace_two_stage(
-                    walker_regs,
-                    &s2.regs(),
-                    features,
-                    VirtAddr(va),
-                    access,
-                    &tables.mem,
-                ),
-            };
+            let (_, trace) = model.trace(walk, access);
             println!("  MISMATCH at {va:#x} for {op:?}:");
             println!("    hardware {}", Par(hardware));
             println!("    walker   {walker:?}");
@@ -665,14 +637,10 @@ fn known_deviation(
     match walker {
         Err(fault) if fault.s1ptw => {
             // The level of the stage 1 lookup whose table read faulted.
-            let (_, trace) = trace_two_stage(
-                ctx.walker_regs,
-                &ctx.s2.regs(),
-                ctx.features,
-                VirtAddr(ctx.va),
-                ctx.access,
-                &ctx.tables.mem,
-            );
+            let (_, trace) = Walker::new(*ctx.features, ctx.tables.memory())
+                .with_stage1(*ctx.walker_regs)
+                .with_stage2(ctx.s2.regs())
+                .trace(Walk::TwoStage(VirtAddr(ctx.va)), ctx.access);
             let s1_level = trace
                 .steps()
                 .filter(|s| s.stage == emu::mmu::Stage::Stage1)
@@ -694,23 +662,15 @@ fn known_deviation(
                 .then_some(KnownDeviation::S1ptwLevel)
         }
         Ok(t) if !hardware.faulted() => {
-            let s1 = translate_stage1_under_stage2(
-                ctx.walker_regs,
-                &ctx.s2.regs(),
-                ctx.features,
-                VirtAddr(ctx.va),
-                ctx.access,
-                &ctx.tables.mem,
-            )
-            .ok()?;
-            let s2 = translate_stage2(
-                &ctx.s2.regs(),
-                ctx.features,
-                IntermPhysAddr(s1.output.0),
-                ctx.access,
-                &ctx.tables.mem,
-            )
-            .ok()?;
+            let s1 = Walker::new(*ctx.features, ctx.tables.memory())
+                .with_stage1(*ctx.walker_regs)
+                .with_stage2(ctx.s2.regs())
+                .translate(Walk::Stage1UnderStage2(VirtAddr(ctx.va)), ctx.access)
+                .ok()?;
+            let s2 = Walker::new(*ctx.features, ctx.tables.memory())
+                .with_stage2(ctx.s2.regs())
+                .translate(Walk::Stage2(IntermPhysAddr(s1.output.0)), ctx.access)
+                .ok()?;
             let (a1, a2) = (s1.attributes, s2.attributes);
             if !(a1.is_device() || a2.is_device()) {
                 return None;

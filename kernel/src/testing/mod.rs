@@ -1,6 +1,7 @@
 //! The on-target test harness: tests registered by name, run by `test
 //! [FILTER]` or in batch mode, one line each, then `N passed, N failed`.
 
+pub mod cpu_diff;
 pub mod differential;
 mod tests;
 

@@ -18,6 +18,10 @@ use emu::granule::Granule;
 /// Every test, in the order they run.
 pub const ALL: &[Test] = &[
     Test {
+        name: "cpu::native_vs_emulator",
+        run: cpu_native_vs_emulator,
+    },
+    Test {
         name: "mmu::switch_4k",
         run: switch_4k,
     },
@@ -396,4 +400,16 @@ fn walker_s12_16k() -> TestResult {
 
 fn walker_s12_64k() -> TestResult {
     walker_two_stage(Granule::K64, 0x5126_4006)
+}
+
+/// Random integer sequences natively and on emu's CPU (seed printed).
+fn cpu_native_vs_emulator() -> TestResult {
+    let seed = crate::arch::cpu::counter();
+    let stats = super::cpu_diff::run(seed, 300, 8)?;
+    crate::println!(
+        "  seed {seed:#x}: {} sequences, {} instructions agree",
+        stats.sequences,
+        stats.instructions
+    );
+    Ok(())
 }

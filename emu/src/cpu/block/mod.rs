@@ -8,14 +8,15 @@
 //!   generating or system instruction (MSR to SCTLR/TCR/TTBR, TLBI, IC,
 //!   ERET, ISB, anything in that encoding group but hints and MRS), before
 //!   a word that does not decode, at [`MAX_BLOCK`] instructions, and at the
-//!   end of the smaller of the TLB page and the guest page.
+//!   end of the smaller of the TLB page and 4K (the smallest granule), so
+//!   that a block never spans two guest pages whatever the granule.
 //! - The executor runs each instruction with the row's own function and
 //!   completes it with [`exec::complete`], as the interpreter does: there
 //!   is one copy of every instruction's meaning.
 //! - Blocks are found by the physical address the TLB gives for PC (the
 //!   same entry, the same faults as an instruction fetch) and a [`Key`] of
-//!   the state a block depends on (EL, SP selection, MMU on/off, the code
-//!   granule); a direct-mapped jump cache by virtual address sits in front
+//!   the state a block depends on (EL, SP selection, MMU on/off); a
+//!   direct-mapped jump cache by virtual address sits in front
 //!   of the map, and each block keeps links to the last two successors it
 //!   ran into.
 //! - A link is followed only after the successor's translation is checked
@@ -46,8 +47,8 @@ use super::exec::{self, Ctx};
 use super::insn::Insn;
 use super::{Cpu, Exit, System};
 use crate::addr::PhysAddr;
+use crate::arch::sysreg::{bits, SCTLR_EL1};
 use crate::mem::{PageKind, PhysMemoryMap};
-use crate::mmu::regime::sctlr;
 use crate::pagesize::PageSize;
 use crate::tlb::MmuIdx;
 
@@ -67,16 +68,22 @@ const JUMP_CACHE: usize = 4096;
 const NONE: u32 = u32::MAX;
 
 /// The translation state a block is keyed by besides its physical
-/// address: EL, SP selection, MMU on/off and the code granule.
+/// address: EL, SP selection and MMU on/off. Nothing in a block's
+/// decoded instructions depends on them today (every check is made when
+/// the instruction executes); the key keeps a block from being entered
+/// under another state once an executor specialises on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Key(u32);
 
+/// SCTLR_EL1.M.
+const SCTLR_M: u64 = bits(SCTLR_EL1::M);
+
 impl Key {
-    fn of(cpu: &Cpu, pc: u64) -> Key {
+    #[inline]
+    fn of(cpu: &Cpu) -> Key {
         let p = &cpu.regs.pstate;
-        let mmu = cpu.sys.sctlr & sctlr::M != 0;
-        let granule = cpu.code_granule(pc).shift();
-        Key(u32::from(p.el) | (p.sp as u32) << 2 | (mmu as u32) << 3 | granule << 4)
+        let mmu = cpu.sys.sctlr & SCTLR_M != 0;
+        Key(u32::from(p.el) | (p.sp as u32) << 2 | (mmu as u32) << 3)
     }
 }
 
@@ -305,15 +312,15 @@ impl Cpu {
         }
     }
 
-    /// Translates the block at `pc` (physical `pa`), or `None` when the
-    /// first word does not decode or the code is not in RAM.
-    fn translate(&mut self, mem: &PhysMemoryMap, pc: u64, pa: u64, key: Key) -> Option<u32> {
+    /// Translates the block at physical `pa`, or `None` when the first
+    /// word does not decode or the code is not in RAM.
+    fn translate(&mut self, mem: &PhysMemoryMap, pa: u64, key: Key) -> Option<u32> {
         let page = self.page_size;
         let PageKind::Memory { arena_offset, .. } = mem.page_kind(PhysAddr(pa & page.page_mask()))
         else {
             return None;
         };
-        let unit = page.shift().min(self.code_granule(pc).shift());
+        let unit = page.shift().min(crate::granule::Granule::K4.shift());
         let end = (pa | ((1u64 << unit) - 1)).wrapping_add(1);
         let max = (((end - pa) / 4) as usize).min(MAX_BLOCK);
         let base = arena_offset + (pa & !page.page_mask());
@@ -401,7 +408,7 @@ impl Cpu {
                     tb.stats.cache_hits += 1;
                     id
                 }
-                None => self.translate(mem, pc, pa, key)?,
+                None => self.translate(mem, pa, key)?,
             };
             self.tb.jump[slot] = (pc, id);
             id
@@ -510,7 +517,7 @@ pub(crate) fn run(
         } else {
             match cpu.fetch_phys(mem, pc) {
                 Ok(pa) => {
-                    let key = Key::of(cpu, pc);
+                    let key = Key::of(cpu);
                     cpu.find_block(mem, prev, pc, pa.0, key)
                 }
                 Err(_) => None,

@@ -6,13 +6,13 @@
 use super::{sign_extend, undefined, Ctx, ExecResult, Stop};
 use crate::arch::esr::Esr;
 use crate::arch::par::par_el1;
+use crate::arch::sysreg::{bits, TCR_EL1};
 use crate::cpu::exception::Exception;
 use crate::cpu::insn::Insn;
 use crate::cpu::memory::AccessType;
 use crate::cpu::sysreg::{sctlr_el0, Encoding};
 use crate::cpu::{CallResult, Cpu, GuestContext};
 use crate::mmu::fault::{Access, AccessKind, El};
-use crate::mmu::regime::tcr;
 use crate::tlb::{AsidMatch, LevelScope};
 
 /// PAR_EL1.NS (bit 9) of a successful translation.
@@ -210,7 +210,7 @@ fn tlbi_va(x: u64) -> u64 {
 
 fn tlbi_asid(cpu: &Cpu, x: u64) -> u16 {
     let asid = (x >> 48) as u16;
-    if cpu.sys.tcr & tcr::AS != 0 {
+    if cpu.sys.tcr & bits(TCR_EL1::AS) != 0 {
         asid
     } else {
         asid & 0xff

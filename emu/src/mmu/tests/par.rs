@@ -12,6 +12,7 @@ fn translation(mair: u8, shareability: Shareability) -> Translation {
         input: 0x1234_5678,
         output: PhysAddr(0x8_1234_5678),
         size_log2: 12,
+        granule: crate::granule::Granule::K4,
         level: 3,
         contiguous: false,
         permissions: Permissions::default(),

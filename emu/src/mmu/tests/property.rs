@@ -8,6 +8,7 @@ use super::invariants;
 use super::shadow::Shadow;
 use super::{mair_byte, s1_regs, FEATURES, MAIR};
 use crate::addr::{IntermPhysAddr, PhysAddr, VirtAddr};
+use crate::arch::sysreg::{SCTLR, TTBCR};
 use crate::granule::Granule;
 use crate::mmu::attrs::{
     AccessPermissions, Attributes, Shareability, Stage1Attributes, Stage2Access, Stage2Attributes,
@@ -15,10 +16,9 @@ use crate::mmu::attrs::{
 use crate::mmu::builder::{MapError, PageTable};
 use crate::mmu::config::{InputRange, TableConfig};
 use crate::mmu::fault::{Access, AccessKind, El, Fault, FaultKind};
-use crate::mmu::lpae::translate_lpae;
-use crate::mmu::regime::{sctlr, ttbcr, LpaeRegs, Stage2Regs};
-use crate::mmu::stage1::translate_stage1;
-use crate::mmu::stage2::translate_stage2;
+use crate::mmu::regime::{LpaeRegs, Stage2Regs};
+use crate::mmu::{Features, Walk, Walker};
+
 use crate::mmu::translation::{Permissions, Rwx, Translation};
 use std::vec::Vec;
 
@@ -224,19 +224,17 @@ impl Subject {
     fn translate(&self, input: u64) -> Result<Translation, Fault> {
         let read = Access::new(El::El1, AccessKind::Read);
         match self.format {
-            Format::Stage1 => translate_stage1(
-                &s1_regs(Some(&self.table), None),
-                &FEATURES,
-                VirtAddr(input),
-                read,
-                &self.arena,
-            ),
+            Format::Stage1 => Walker::new(FEATURES, &self.arena)
+                .with_stage1(s1_regs(Some(&self.table), None))
+                .translate(Walk::Stage1(VirtAddr(input)), read),
             Format::Stage2 { .. } => {
                 let regs = Stage2Regs {
                     vtcr: self.table.config().vtcr_el2_bits(),
                     vttbr: self.table.root().0,
                 };
-                translate_stage2(&regs, &FEATURES, IntermPhysAddr(input), read, &self.arena)
+                Walker::new(FEATURES, &self.arena)
+                    .with_stage2(regs)
+                    .translate(Walk::Stage2(IntermPhysAddr(input)), read)
             }
             Format::Lpae(range) => {
                 let root = self.table.root().0;
@@ -245,17 +243,19 @@ impl Subject {
                 // upper one gets a disabled 1G TTBR0 range below it.
                 let (ttbcr, ttbr0, ttbr1) = match range {
                     InputRange::Lower => (bits, root, 0),
-                    InputRange::Upper => (bits | 2 | ttbcr::EPD0, 0, root),
+                    InputRange::Upper => (bits | 2 | TTBCR::EPD0::SET.value, 0, root),
                 };
                 let regs = LpaeRegs {
-                    sctlr: sctlr::M,
+                    sctlr: SCTLR::M::SET.value,
                     ttbcr,
                     ttbr0,
                     ttbr1,
                     mair: MAIR,
                     pan: false,
                 };
-                translate_lpae(&regs, input as u32, read, &self.arena)
+                Walker::new(Features::QEMU_MAX, &self.arena)
+                    .with_lpae(regs)
+                    .translate(Walk::Lpae(input as u32), read)
             }
         }
     }

@@ -6,4 +6,5 @@ pub mod cpu;
 pub mod el2;
 pub mod exception;
 pub mod mmu;
+pub mod native;
 pub mod semihosting;
