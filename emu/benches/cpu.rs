@@ -118,11 +118,22 @@ fn main() {
         t.elapsed().as_secs_f64() * 1e9 / 1e6
     );
     const N: u64 = 20_000_000;
-    for page in [PageSize::K4, PageSize::K16, PageSize::K64] {
+    // A build with a `page-size-*` feature fixes the page size: only that
+    // one runs, and the lines say "constant".
+    let fixed = emu::cpu::page::fixed_page_size();
+    let how = if fixed.is_some() {
+        "constant"
+    } else {
+        "run-time"
+    };
+    for page in [PageSize::K1, PageSize::K4, PageSize::K16, PageSize::K64] {
+        if fixed.is_some_and(|f| f != page) {
+            continue;
+        }
         for mmu in [false, true] {
             for blocks in [false, true] {
                 println!(
-                    "{}, {page} TLB pages, MMU {}: integer loop {:.1} MIPS, load/store loop {:.1} MIPS",
+                    "{}, {page} TLB pages ({how}), MMU {}: integer loop {:.1} MIPS, load/store loop {:.1} MIPS",
                     if blocks { "translator" } else { "interpreter" },
                     if mmu { "on (4K pages)" } else { "off" },
                     mips(page, INTEGER_LOOP, mmu, N, blocks),

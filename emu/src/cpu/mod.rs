@@ -45,6 +45,7 @@ pub mod exception;
 pub mod exec;
 pub mod insn;
 pub mod memory;
+pub mod page;
 pub mod regs;
 pub mod sysreg;
 
@@ -56,11 +57,13 @@ use core::fmt;
 use crate::mem::PhysMemoryMap;
 use crate::mmu::Features;
 use crate::pagesize::PageSize;
-use crate::tlb::{RuntimePageSize, TlbError, TlbSet, TlbStats};
+use crate::tlb::{TlbError, TlbSet, TlbStats};
 
+pub use block::{InvalidateCause, TbStats};
 pub use decode::{Decoder, EncodingClass};
 pub use exception::Exception;
 pub use insn::Insn;
+pub use page::CpuPageSize;
 pub use regs::{Pstate, RegisterFile};
 
 /// Entries per TLB (per MMU index).
@@ -106,6 +109,14 @@ pub enum CpuError {
     Tlb(TlbError),
     /// The CPU needs at least one translation granule.
     NoGranule,
+    /// This build fixes the page size (an `emu` `page-size-*` feature)
+    /// and the configuration asks for another.
+    PageSizeFixed {
+        /// The build's page size.
+        built: PageSize,
+        /// The configured one.
+        asked: PageSize,
+    },
 }
 
 impl fmt::Display for CpuError {
@@ -113,6 +124,10 @@ impl fmt::Display for CpuError {
         match self {
             CpuError::Tlb(e) => write!(f, "cannot build the CPU's TLB: {e}"),
             CpuError::NoGranule => f.write_str("the CPU must implement at least one granule"),
+            CpuError::PageSizeFixed { built, asked } => write!(
+                f,
+                "this build of emu fixes the page size at {built}, the machine asks for {asked}"
+            ),
         }
     }
 }
@@ -323,7 +338,7 @@ pub struct Cpu {
     /// size marked by the last load-exclusive.
     pub(crate) monitor: Option<(u64, u64)>,
     /// The software TLBs, one per MMU index.
-    pub(crate) tlb: TlbSet<RuntimePageSize>,
+    pub(crate) tlb: TlbSet<CpuPageSize>,
     /// The walker's view of the CPU's translation features.
     pub(crate) features: Features,
     pub(crate) decoder: Decoder,
@@ -346,7 +361,7 @@ impl Cpu {
         if f.stage1_granules.is_empty() {
             return Err(CpuError::NoGranule);
         }
-        let tlb = TlbSet::new(RuntimePageSize(config.page_size), config.tlb_entries)
+        let tlb = TlbSet::new(page::source(config.page_size)?, config.tlb_entries)
             .map_err(CpuError::Tlb)?;
         let mut cpu = Cpu {
             regs: RegisterFile::default(),
@@ -396,7 +411,7 @@ impl Cpu {
     }
 
     /// The TLBs themselves (for the shell's `tlb` report).
-    pub fn tlbs(&self) -> &TlbSet<RuntimePageSize> {
+    pub fn tlbs(&self) -> &TlbSet<CpuPageSize> {
         &self.tlb
     }
 

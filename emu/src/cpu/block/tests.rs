@@ -30,6 +30,14 @@ impl System for Sys {
     }
 }
 
+/// Every TLB page size (only the fixed one in a `page-size-*` build).
+fn pages() -> impl Iterator<Item = PageSize> {
+    let fixed = crate::cpu::page::fixed_page_size();
+    PageSize::ALL
+        .into_iter()
+        .filter(move |p| fixed.is_none_or(|f| f == *p))
+}
+
 fn put_words(mem: &mut PhysMemoryMap, at: u64, code: &[u32]) {
     let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
     mem.write_bytes(PhysAddr(at), &bytes).unwrap();
@@ -80,7 +88,7 @@ fn a_patched_function_runs_the_new_code_after_ic_ivau_and_isb() {
         0xd2800020, // patch_fn: movz x0, #1
         0xd65f03c0, // ret
     ];
-    for page in PageSize::ALL {
+    for page in pages() {
         let (mut cpu, mut mem) = machine(page, &[(0, P)]);
         cpu.regs.x[1] = RAM + 0x2c;
         cpu.regs.x[2] = 0xd2800040; // movz x0, #2
@@ -101,7 +109,7 @@ fn a_store_into_the_current_block_is_seen_by_the_next_fetch() {
         0xd2800020, // movz x0, #1 (overwritten with movz x0, #2)
         0xd4000002, // hvc #0
     ];
-    for page in PageSize::ALL {
+    for page in pages() {
         let mut results = Vec::new();
         for translate in [true, false] {
             let (mut cpu, mut mem) = machine(page, &[(0, P)]);
@@ -135,7 +143,7 @@ fn data_next_to_code_does_not_flush_its_blocks() {
         0x54ffffa1, // b.ne loop
         0xd4000002, // hvc #0
     ];
-    for page in PageSize::ALL {
+    for page in pages() {
         let (mut cpu, mut mem) = machine(page, &[(0, P)]);
         cpu.regs.x[3] = 0x1122_3344_5566_7788;
         cpu.regs.x[4] = RAM + 0x40;
@@ -187,7 +195,7 @@ fn ic_ivau_drops_the_line_and_ic_iallu_everything() {
     ];
     const FA: &[u32] = &[0xd2800020, 0xd65f03c0]; // movz x0, #1; ret
     const FB: &[u32] = &[0xd2800060, 0xd65f03c0]; // movz x0, #3; ret
-    for page in PageSize::ALL {
+    for page in pages() {
         let (mut cpu, mut mem) = machine(
             page,
             &[
@@ -298,7 +306,7 @@ fn misses(cpu: &Cpu) -> u64 {
 /// followed with no new walk.
 #[test]
 fn tlbi_breaks_only_the_chain_into_the_page_it_drops() {
-    for page in PageSize::ALL {
+    for page in pages() {
         let (mut cpu, mut mem) = chain_machine(page);
         let before = misses(&cpu);
         let chained = cpu.tb_stats().chained;
@@ -323,7 +331,7 @@ fn tlbi_breaks_only_the_chain_into_the_page_it_drops() {
 /// new f2 runs; the global pages' entries, and the chains into them, stay.
 #[test]
 fn an_asid_change_breaks_only_the_chains_into_non_global_pages() {
-    for page in PageSize::ALL {
+    for page in pages() {
         let (mut cpu, mut mem) = chain_machine(page);
         let before = misses(&cpu);
         cpu.regs.pc = RAM + 0x3100;
@@ -341,7 +349,7 @@ fn an_asid_change_breaks_only_the_chains_into_non_global_pages() {
 /// instruction: 7 instructions are mov, bl f1, add, ret, bl f2, add, ret.
 #[test]
 fn the_budget_ends_a_run_inside_a_block() {
-    for page in PageSize::ALL {
+    for page in pages() {
         let (mut cpu, mut mem) = machine(page, &[(0, LOOP), (0x1000, F1), (0x2000, F2)]);
         assert_eq!(
             cpu.run(&mut mem, &mut Sys, 7),
