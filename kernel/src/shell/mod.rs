@@ -4,6 +4,8 @@
 mod commands;
 pub mod line;
 #[cfg(target_os = "none")]
+mod tb;
+#[cfg(target_os = "none")]
 mod tlb;
 #[cfg(target_os = "none")]
 mod walk;
