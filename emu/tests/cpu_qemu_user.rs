@@ -11,9 +11,9 @@
 //! `CPU_QEMU_SEQS` the number of random sequences. A failing sequence is
 //! narrowed down to its first differing instruction, which is printed.
 //!
-//! The sequences run on `emu::cpu` two ways: single-stepped by the
-//! interpreter, and through the translator's blocks (`Cpu::run`) at each
-//! TLB page size; both are compared with QEMU, and with each other.
+//! Each sequence runs on `emu::cpu` twice: single-stepped by the
+//! interpreter, and through the translator's blocks (`Cpu::run`); both are
+//! compared with QEMU, and a third test compares the two with each other.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -24,11 +24,14 @@ use emu::cpu::{CallResult, Cpu, CpuConfig, Exit, GuestContext, System};
 use emu::mem::PhysMemoryMap;
 use emu::pagesize::PageSize;
 
-const BUF_SIZE: usize = 4096;
+const BUF_SIZE: usize = 8192;
+/// Where X28 points in the buffer: 512 bytes before its page boundary, so
+/// that accesses cross pages.
+const BASE_OFFSET: u64 = 0xe00;
 const DUMP_SIZE: usize = 384;
 const TEXT_BASE: u64 = 0x40_0000;
 const RAM_SIZE: u64 = 8 << 20;
-const TABLE_PA: u64 = 0x7f_0000;
+const TABLE_PA: u64 = 0x7e_0000;
 
 struct Rng(u64);
 
@@ -918,11 +921,11 @@ fn program(cases: &[Case]) -> String {
     }
     // Copy meminit to buf.
     s.push_str(
-        "copy_mem:\n  adrp x0, meminit\n  add x0, x0, :lo12:meminit\n  adrp x1, buf\n  add x1, x1, :lo12:buf\n  mov x2, #512\n1: ldr x3, [x0], #8\n  str x3, [x1], #8\n  subs x2, x2, #1\n  b.ne 1b\n  ret\n",
+        "copy_mem:\n  adrp x0, meminit\n  add x0, x0, :lo12:meminit\n  adrp x1, buf\n  add x1, x1, :lo12:buf\n  mov x2, #1024\n1: ldr x3, [x0], #8\n  str x3, [x1], #8\n  subs x2, x2, #1\n  b.ne 1b\n  ret\n",
     );
     // Write the dump and the buffer to stdout.
     s.push_str(
-        "dump_out:\n  mov x0, #1\n  adrp x1, dump\n  add x1, x1, :lo12:dump\n  mov x2, #384\n  mov x8, #64\n  svc #0\n  mov x0, #1\n  adrp x1, buf\n  add x1, x1, :lo12:buf\n  mov x2, #4096\n  mov x8, #64\n  svc #0\n  ret\n",
+        "dump_out:\n  mov x0, #1\n  adrp x1, dump\n  add x1, x1, :lo12:dump\n  mov x2, #384\n  mov x8, #64\n  svc #0\n  mov x0, #1\n  adrp x1, buf\n  add x1, x1, :lo12:buf\n  mov x2, #8192\n  mov x8, #64\n  svc #0\n  ret\n",
     );
     for (k, c) in cases.iter().enumerate() {
         let _ = writeln!(
@@ -943,7 +946,7 @@ fn program(cases: &[Case]) -> String {
         }
         let _ = writeln!(
             s,
-            "  ldr x26, [x29, #208]\n  adrp x28, buf\n  add x28, x28, :lo12:buf\n  add x27, x28, #2048\n  mov x29, #0\n  ret"
+            "  ldr x26, [x29, #208]\n  adrp x28, buf\n  add x28, x28, :lo12:buf\n  add x28, x28, #0xe00\n  add x27, x28, #2048\n  mov x29, #0\n  ret"
         );
         let _ = writeln!(s, "seq_{k}_start:");
         for i in &c.insns {
@@ -994,7 +997,7 @@ fn program(cases: &[Case]) -> String {
     for i in 0..BUF_SIZE / 8 {
         let _ = writeln!(s, "  .quad {:#x}", meminit_word(i));
     }
-    s.push_str(".balign 4096\nbuf: .space 4096\n.balign 16\ndump: .space 384\n");
+    s.push_str(".balign 4096\nbuf: .space 8192\n.balign 16\ndump: .space 384\n");
     s
 }
 
@@ -1074,16 +1077,6 @@ fn run_qemu(b: &Built, n: usize) -> Result<Vec<Dump>, String> {
     Ok(out.stdout.chunks(per).map(Dump::parse).collect())
 }
 
-/// How `emu::cpu` runs a sequence.
-#[derive(Clone, Copy, Debug)]
-enum Mode {
-    /// `Cpu::step` to the sequence's end (4K TLB pages).
-    Step,
-    /// `Cpu::run` through the translator, with this TLB page size, to an
-    /// `HVC #0` written over the sequence's end in emu's memory only.
-    Blocks(PageSize),
-}
-
 /// `HVC #0` ends a translated run; nothing else leaves the CPU.
 struct EndAtHvc;
 
@@ -1096,16 +1089,22 @@ impl System for EndAtHvc {
     }
 }
 
-/// Runs case `k` on emu::cpu at EL1 with an identity map (one 1G block,
-/// Normal memory) and FP enabled, as user mode sees memory.
-fn run_emu(b: &Built, k: usize, c: &Case, mode: Mode) -> Result<Dump, String> {
+/// Runs case `k` on emu::cpu at EL1 with an identity map of Normal
+/// memory (one 1G block, or 4K pages when `pages`) and FP enabled, as user
+/// mode sees memory, with the TLB page size `page`; with `blocks`, through
+/// the translator (`Cpu::run`) to an `HVC #0` written over the sequence's
+/// end in emu's memory only, else single-stepped.
+fn run_emu(
+    b: &Built,
+    k: usize,
+    c: &Case,
+    page: PageSize,
+    pages: bool,
+    blocks: bool,
+) -> Result<Dump, String> {
     let start = b.symbols[&format!("seq_{k}_start")];
     let end = b.symbols[&format!("seq_{k}_end")];
     let buf = b.symbols["buf"];
-    let page = match mode {
-        Mode::Step => PageSize::K4,
-        Mode::Blocks(p) => p,
-    };
     let mut mem = PhysMemoryMap::new(page);
     mem.add_ram("ram", PhysAddr(0), RAM_SIZE, 0)
         .map_err(|e| e.to_string())?;
@@ -1116,11 +1115,28 @@ fn run_emu(b: &Built, k: usize, c: &Case, mode: Mode) -> Result<Dump, String> {
         .collect();
     mem.write_bytes(PhysAddr(buf), &init)
         .map_err(|e| e.to_string())?;
-    // Level 1 block: AF, Inner Shareable, EL1 RW, AttrIndx 0, valid block.
-    let block: u64 = 1 << 10 | 3 << 8 | 0b01;
-    mem.write_bytes(PhysAddr(TABLE_PA), &block.to_le_bytes())
-        .map_err(|e| e.to_string())?;
-    if let Mode::Blocks(_) = mode {
+    // Leaf attributes: AF, Inner Shareable, EL1 RW, AttrIndx 0.
+    const LEAF: u64 = 1 << 10 | 3 << 8;
+    let put = |mem: &mut PhysMemoryMap, at: u64, v: u64| {
+        mem.write_bytes(PhysAddr(at), &v.to_le_bytes())
+            .map_err(|e| e.to_string())
+    };
+    if pages {
+        // L1[0] -> L2, L2[0..4] -> four L3 tables of 4K pages over 8M.
+        let l2 = TABLE_PA + 0x1000;
+        put(&mut mem, TABLE_PA, l2 | 0b11)?;
+        for t in 0..4 {
+            let l3 = TABLE_PA + 0x2000 + 0x1000 * t;
+            put(&mut mem, l2 + 8 * t, l3 | 0b11)?;
+            for e in 0..512 {
+                let pa = (t << 21) | (e << 12);
+                put(&mut mem, l3 + 8 * e, pa | LEAF | 0b11)?;
+            }
+        }
+    } else {
+        put(&mut mem, TABLE_PA, LEAF | 0b01)?; // one 1G block
+    }
+    if blocks {
         // hvc #0
         mem.write_bytes(PhysAddr(end), &0xd400_0002u32.to_le_bytes())
             .map_err(|e| e.to_string())?;
@@ -1135,15 +1151,15 @@ fn run_emu(b: &Built, k: usize, c: &Case, mode: Mode) -> Result<Dump, String> {
     for (i, v) in c.x.iter().enumerate() {
         cpu.regs.x[i] = *v;
     }
-    cpu.regs.x[27] = buf + 2048;
-    cpu.regs.x[28] = buf;
+    cpu.regs.x[27] = buf + BASE_OFFSET + 2048;
+    cpu.regs.x[28] = buf + BASE_OFFSET;
     cpu.regs.x[29] = 0;
     cpu.regs.pstate.set_nzcv(c.nzcv);
     for (i, v) in c.q.iter().enumerate() {
         cpu.regs.v[i] = *v;
     }
     let mut sys = EndAtHvc;
-    if let Mode::Blocks(_) = mode {
+    if blocks {
         let exit = cpu.run(&mut mem, &mut sys, 10_000);
         if cpu.stats.exceptions != 0 {
             return Err(format!(
@@ -1190,9 +1206,16 @@ fn work_dir(tag: &str) -> PathBuf {
     d
 }
 
+/// The TLB page size and guest mapping sequence `k` runs under: every
+/// TLB page size in turn, under a 1G block and under 4K pages.
+fn layout(k: usize) -> (PageSize, bool) {
+    let page = PageSize::ALL[k % PageSize::ALL.len()];
+    (page, (k / PageSize::ALL.len()) % 2 == 1)
+}
+
 /// Compares; on a mismatch, finds the first differing instruction by
 /// running every prefix of the failing sequence.
-fn check(cases: &[Case], tag: &str, modes: &[Mode]) -> Result<(), String> {
+fn check(cases: &[Case], tag: &str) -> Result<(), String> {
     let dir = work_dir(tag);
     let built = build(&dir, &program(cases))?;
     let want = run_qemu(&built, cases.len())?;
@@ -1200,12 +1223,14 @@ fn check(cases: &[Case], tag: &str, modes: &[Mode]) -> Result<(), String> {
     let runs = cases
         .iter()
         .enumerate()
-        .flat_map(|(k, c)| modes.iter().map(move |&m| (k, c, m)));
-    for (k, c, mode) in runs {
+        .flat_map(|(k, c)| [false, true].map(move |blocks| (k, c, blocks)));
+    for (k, c, blocks) in runs {
         if failures.len() >= 3 {
             break;
         }
-        let got = run_emu(&built, k, c, mode);
+        // Every TLB page size in turn, under a 1G block and 4K pages.
+        let (page, pages) = layout(k);
+        let got = run_emu(&built, k, c, page, pages, blocks);
         let bad = match &got {
             Ok(g) => *g != want[k],
             Err(_) => true,
@@ -1237,7 +1262,7 @@ fn check(cases: &[Case], tag: &str, modes: &[Mode]) -> Result<(), String> {
         }) {
             if let Ok(pw) = run_qemu(&pb, prefixes.len()) {
                 for (j, p) in prefixes.iter().enumerate() {
-                    let g = run_emu(&pb, j, p, mode);
+                    let g = run_emu(&pb, j, p, page, pages, blocks);
                     let d = match &g {
                         Ok(g) if *g == pw[j] => continue,
                         Ok(g) => pw[j].diff(g),
@@ -1260,7 +1285,7 @@ fn check(cases: &[Case], tag: &str, modes: &[Mode]) -> Result<(), String> {
             Err(e) => e,
         };
         failures.push(format!(
-            "sequence {k} ({mode:?}): {detail}\n  first difference at {first}\n  sequence: {}",
+            "sequence {k} ({page} TLB pages, 4K guest pages: {pages}, translated: {blocks}): {detail}\n  first difference at {first}\n  sequence: {}",
             c.insns.join("; ")
         ));
     }
@@ -1299,11 +1324,7 @@ fn edge_cases_per_class_match_qemu_user_mode() {
     if !tools_present() {
         return;
     }
-    if let Err(e) = check(
-        &edge_cases(),
-        "edge",
-        &[Mode::Step, Mode::Blocks(PageSize::K4)],
-    ) {
+    if let Err(e) = check(&edge_cases(), "edge") {
         panic!("emu::cpu differs from qemu-aarch64:\n{e}");
     }
 }
@@ -1328,17 +1349,14 @@ fn random_sequences_match_qemu_user_mode() {
     eprintln!("random sequences: seed {seed} (CPU_QEMU_SEED={seed}), {n} sequences");
     let mut rng = Rng(seed | 1);
     let cases: Vec<Case> = (0..n).map(|_| random_case(&mut rng, 12)).collect();
-    let modes: Vec<Mode> = std::iter::once(Mode::Step)
-        .chain(PageSize::ALL.into_iter().map(Mode::Blocks))
-        .collect();
-    if let Err(e) = check(&cases, "random", &modes) {
+    if let Err(e) = check(&cases, "random") {
         panic!("seed {seed}: emu::cpu differs from qemu-aarch64:\n{e}");
     }
 }
 
 /// Block execution against single-stepping on the same random sequences
 /// (only the cross binutils needed): every register, NZCV and the buffer
-/// equal, at each TLB page size.
+/// equal, at each TLB page size, under a 1G block and 4K pages.
 #[test]
 fn random_sequences_through_the_translator_match_single_stepping() {
     if !tool("aarch64-linux-gnu-as") || !tool("aarch64-linux-gnu-ld") {
@@ -1355,23 +1373,22 @@ fn random_sequences_through_the_translator_match_single_stepping() {
         });
     eprintln!("translator vs single-step: seed {seed} (CPU_QEMU_SEED={seed})");
     let mut rng = Rng(seed | 1);
-    let cases: Vec<Case> = (0..60).map(|_| random_case(&mut rng, 16)).collect();
+    let cases: Vec<Case> = (0..80).map(|_| random_case(&mut rng, 16)).collect();
     let dir = work_dir("blocks");
     let built = build(&dir, &program(&cases)).expect("assemble");
     for (k, c) in cases.iter().enumerate() {
-        let want = run_emu(&built, k, c, Mode::Step);
-        for page in PageSize::ALL {
-            let got = run_emu(&built, k, c, Mode::Blocks(page));
-            match (&want, &got) {
-                (Ok(w), Ok(g)) if w == g => {}
-                (Err(w), Err(g)) if w.starts_with("exception") && g.starts_with("exception") => {}
-                _ => panic!(
-                    "seed {seed}, sequence {k} at {page}: step {:?} vs blocks {:?}\n  sequence: {}",
-                    want.as_ref().map(|_| "ok"),
-                    got.as_ref().map(|_| "ok").map_err(|e| e.clone()),
-                    c.insns.join("; ")
-                ),
-            }
+        let (page, pages) = layout(k);
+        let want = run_emu(&built, k, c, page, pages, false);
+        let got = run_emu(&built, k, c, page, pages, true);
+        match (&want, &got) {
+            (Ok(w), Ok(g)) if w == g => {}
+            (Err(w), Err(g)) if w.starts_with("exception") && g.starts_with("exception") => {}
+            _ => panic!(
+                "seed {seed}, sequence {k} ({page} TLB pages, 4K guest pages: {pages}): step {} vs blocks {}\n  sequence: {}",
+                want.as_ref().map_or_else(|e| e.clone(), |_| "ok".into()),
+                got.as_ref().map_or_else(|e| e.clone(), |w| want.as_ref().map_or("ok".into(), |v| v.diff(w))),
+                c.insns.join("; ")
+            ),
         }
     }
     let _ = std::fs::remove_dir_all(&dir);

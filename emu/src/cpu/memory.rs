@@ -13,13 +13,14 @@ use crate::addr::{PhysAddr, VirtAddr};
 use crate::arch::esr::{DataAbort, Esr, FaultStatus, Origin};
 use crate::arch::sysreg::{bits, SCTLR_EL1, TCR_EL1};
 use crate::granule::Granule;
-use crate::mem::{AccessSize, PhysMemoryMap};
+use crate::mem::{AccessSize, PageKind, PhysMemoryMap};
 use crate::mmu::fault::{Access, AccessKind, El, Fault, FaultKind};
 use crate::mmu::regime::Stage1Regs;
 use crate::mmu::translation::{MemoryAttributes, Permissions, Rwx, Translation};
 use crate::mmu::walker::{Walk, Walker};
 use crate::mmu::Shareability;
 use crate::pagesize::PageSize;
+use crate::tlb::entry::flags as entry_flags;
 use crate::tlb::{MmuIdx, TlbFill, TlbLookup};
 
 use super::exception::Exception;
@@ -206,9 +207,25 @@ impl Cpu {
                 let pa = PhysAddr(info.pa_base.wrapping_add(va.wrapping_sub(info.map_base)));
                 return Ok((Route::Host(host), pa, is_device(info.mair)));
             }
-            TlbLookup::Slow { slot, .. } => {
+            TlbLookup::Slow { slot, flags } => {
                 if let Some(pa) = tlb.phys_addr(slot, va) {
                     let dev = is_device(tlb.info(slot).map_or(0, |i| i.mair));
+                    // A guest page smaller than the TLB page, checked by
+                    // `phys_addr` to hold `va`: if its physical page is
+                    // plain RAM, reach it directly rather than through the
+                    // memory map's dispatch.
+                    if flags == entry_flags::SMALL_PAGE {
+                        if let PageKind::Memory {
+                            arena_offset,
+                            writable,
+                        } = mem.page_kind(pa)
+                        {
+                            if writable || kind != AccessKind::Write {
+                                let off = pa.0 & mem.page_size().offset_mask();
+                                return Ok((Route::Host(arena_offset + off), pa, dev));
+                            }
+                        }
+                    }
                     return Ok((Route::Phys(pa), pa, dev));
                 }
             }
@@ -401,14 +418,12 @@ impl Cpu {
                     }
                     None => false,
                 },
-                Route::Phys(pa) => {
-                    let ok = phys_write(mem, pa, src, acc.align);
-                    // Stores to watched pages come this way: drop the
-                    // translated code they overlap.
-                    self.code_written(pa, p.len);
-                    ok
-                }
+                Route::Phys(pa) => phys_write(mem, pa, src, acc.align),
             };
+            // Stores to pages holding translated code (watched in the
+            // TLB) come this way, whatever their route: drop the code
+            // they overlap.
+            self.code_written(p.pa, p.len);
             if !ok {
                 return Err(self.data_fault(
                     va.wrapping_add(off as u64),

@@ -89,12 +89,19 @@ fn a_patched_function_runs_the_new_code_after_ic_ivau_and_isb() {
         0xd65f03c0, // ret
     ];
     for page in pages() {
-        let (mut cpu, mut mem) = machine(page, &[(0, P)]);
-        cpu.regs.x[1] = RAM + 0x2c;
-        cpu.regs.x[2] = 0xd2800040; // movz x0, #2
-        run(&mut cpu, &mut mem);
-        assert_eq!((cpu.regs.x[3], cpu.regs.x[4]), (1, 2), "{page}");
-        assert_eq!(cpu.tb_stats().invalidated_by(InvalidateCause::Store), 1);
+        // MMU off, then on with 4K guest pages (smaller than the TLB
+        // page at 16K and 64K: the small-page path).
+        for mmu in [false, true] {
+            let (mut cpu, mut mem) = machine(page, &[(0, P)]);
+            if mmu {
+                mmu_on(&mut cpu, &mut mem);
+            }
+            cpu.regs.x[1] = RAM + 0x2c;
+            cpu.regs.x[2] = 0xd2800040; // movz x0, #2
+            run(&mut cpu, &mut mem);
+            assert_eq!((cpu.regs.x[3], cpu.regs.x[4]), (1, 2), "{page} {mmu}");
+            assert_eq!(cpu.tb_stats().invalidated_by(InvalidateCause::Store), 1);
+        }
     }
 }
 
@@ -272,6 +279,16 @@ fn tables(mem: &mut PhysMemoryMap, at: u64, f2_pa: u64) {
     }
 }
 
+/// The MMU on with [`tables`] at [`TABLES`], ASID 1.
+fn mmu_on(cpu: &mut Cpu, mem: &mut PhysMemoryMap) {
+    tables(mem, TABLES, RAM + 0x2000);
+    cpu.sys.mair = 0xff;
+    cpu.sys.tcr = 25 | 3 << 12 | 1 << 23 | 0b101 << 32;
+    cpu.sys.ttbr0 = TABLES | 1 << 48;
+    cpu.tlb.set_asid(1);
+    cpu.sys.sctlr |= 1;
+}
+
 fn chain_machine(page: PageSize) -> (Cpu, PhysMemoryMap) {
     let (mut cpu, mut mem) = machine(
         page,
@@ -284,13 +301,8 @@ fn chain_machine(page: PageSize) -> (Cpu, PhysMemoryMap) {
             (0x5000, F2_NEW),
         ],
     );
-    tables(&mut mem, TABLES, RAM + 0x2000);
+    mmu_on(&mut cpu, &mut mem);
     tables(&mut mem, TABLES2, RAM + 0x5000);
-    cpu.sys.mair = 0xff;
-    cpu.sys.tcr = 25 | 3 << 12 | 1 << 23 | 0b101 << 32;
-    cpu.sys.ttbr0 = TABLES | 1 << 48;
-    cpu.tlb.set_asid(1);
-    cpu.sys.sctlr |= 1;
     run(&mut cpu, &mut mem);
     assert_eq!((cpu.regs.x[6], cpu.regs.x[7]), (50, 50), "{page}");
     (cpu, mem)
