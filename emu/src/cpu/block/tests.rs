@@ -371,3 +371,30 @@ fn the_budget_ends_a_run_inside_a_block() {
         assert_eq!(cpu.stats.instructions, 7);
     }
 }
+
+/// Turning the MMU on (SCTLR_EL1.M, then ISB) changes the regime: the
+/// same `bl f2` that ran f2 at its physical address with the MMU off runs
+/// what the tables map there (the new f2) once the MMU is on.
+#[test]
+fn a_regime_change_sends_the_same_branch_to_the_new_translation() {
+    const PHASE_MMU: &[u32] = &[
+        0x97fffb80, // bl f2 (+0x2000)
+        0xd5181002, // msr sctlr_el1, x2
+        0xd5033fdf, // isb
+        0x97fffb7d, // bl f2
+        0xd4000002, // hvc #0
+    ];
+    for page in pages() {
+        let (mut cpu, mut mem) =
+            machine(page, &[(0x2000, F2), (0x3200, PHASE_MMU), (0x5000, F2_NEW)]);
+        tables(&mut mem, TABLES2, RAM + 0x5000);
+        cpu.sys.mair = 0xff;
+        cpu.sys.tcr = 25 | 3 << 12 | 1 << 23 | 0b101 << 32;
+        cpu.sys.ttbr0 = TABLES2 | 2 << 48;
+        cpu.tlb.set_asid(2);
+        cpu.regs.x[2] = cpu.sys.sctlr | 1;
+        cpu.regs.pc = RAM + 0x3200;
+        run(&mut cpu, &mut mem);
+        assert_eq!(cpu.regs.x[7], 101, "{page}");
+    }
+}
