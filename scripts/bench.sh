@@ -6,7 +6,7 @@
 # qemu-system-aarch64 -M virt -cpu max, on Unicorn and on dynarmic (the last
 # two without a machine: bench/unicorn-run.py and bench/dynarmic-run.cpp);
 # then granule-run built with a run-time page size against builds with the
-# page size as a compile-time constant (cargo features const-page-size-*),
+# page size as a compile-time constant (cargo features page-size-*),
 # per page size. Prints a table (guest MIPS, ns per operation, ratio to
 # QEMU), machine-readable lines (bench-result, bench-pagesize, bench-goal),
 # the goals, and writes build/bench/bench.svg; logs in build/bench/.
@@ -66,8 +66,8 @@ build_runner() { # FEATURES NAME
 has() { [[ " $peers " == *" $1 "* ]]; }
 if [ -n "$page_size" ]; then
     for p in 4k 16k 64k; do
-        note "building granule-run with the constant page size $p (--features const-page-size-$p)"
-        build_runner "std,const-page-size-$p" "granule-run-const-$p" || die "building granule-run (const $p) failed"
+        note "building granule-run with the constant page size $p (--features page-size-$p)"
+        build_runner "std,page-size-$p" "granule-run-const-$p" || die "building granule-run (const $p) failed"
     done
 fi
 # Last, so that target/release/granule-run is the ordinary build again.

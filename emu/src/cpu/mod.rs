@@ -39,11 +39,13 @@
 //! `run` is the loop. Both call the same per-instruction functions, as a
 //! translator with a block cache will.
 
+pub mod block;
 pub mod decode;
 pub mod exception;
 pub mod exec;
 pub mod insn;
 pub mod memory;
+pub mod page;
 pub mod regs;
 pub mod sysreg;
 
@@ -57,73 +59,11 @@ use crate::mmu::Features;
 use crate::pagesize::PageSize;
 use crate::tlb::{TlbError, TlbSet, TlbStats};
 
-/// Where the CPU's TLB gets its page size: a run-time value (the default),
-/// or with one of the cargo features `const-page-size-1k`, `-4k`, `-16k`,
-/// `-64k` a compile-time constant, so the same source is measured both ways
-/// (`scripts/bench.sh`). With several features the smallest wins.
-#[cfg(not(any(
-    feature = "const-page-size-1k",
-    feature = "const-page-size-4k",
-    feature = "const-page-size-16k",
-    feature = "const-page-size-64k"
-)))]
-pub type CpuPageSize = crate::tlb::RuntimePageSize;
-/// See the run-time definition.
-#[cfg(feature = "const-page-size-1k")]
-pub type CpuPageSize = crate::tlb::ConstPageSize<10>;
-/// See the run-time definition.
-#[cfg(all(feature = "const-page-size-4k", not(feature = "const-page-size-1k")))]
-pub type CpuPageSize = crate::tlb::ConstPageSize<12>;
-/// See the run-time definition.
-#[cfg(all(
-    feature = "const-page-size-16k",
-    not(any(feature = "const-page-size-1k", feature = "const-page-size-4k"))
-))]
-pub type CpuPageSize = crate::tlb::ConstPageSize<14>;
-/// See the run-time definition.
-#[cfg(all(
-    feature = "const-page-size-64k",
-    not(any(
-        feature = "const-page-size-1k",
-        feature = "const-page-size-4k",
-        feature = "const-page-size-16k"
-    ))
-))]
-pub type CpuPageSize = crate::tlb::ConstPageSize<16>;
-
-/// The TLB's page-size source for `page_size`, or an error when this build
-/// fixes another page size.
-fn page_size_source(page_size: PageSize) -> Result<CpuPageSize, CpuError> {
-    #[cfg(not(any(
-        feature = "const-page-size-1k",
-        feature = "const-page-size-4k",
-        feature = "const-page-size-16k",
-        feature = "const-page-size-64k"
-    )))]
-    return Ok(crate::tlb::RuntimePageSize(page_size));
-    #[cfg(any(
-        feature = "const-page-size-1k",
-        feature = "const-page-size-4k",
-        feature = "const-page-size-16k",
-        feature = "const-page-size-64k"
-    ))]
-    {
-        use crate::tlb::PageSizeSource;
-        let source = CpuPageSize::new();
-        if source.page_size() == page_size {
-            Ok(source)
-        } else {
-            Err(CpuError::PageSizeFixed {
-                built: source.page_size(),
-                asked: page_size,
-            })
-        }
-    }
-}
-
+pub use block::{InvalidateCause, TbStats};
 pub use decode::{Decoder, EncodingClass};
 pub use exception::Exception;
 pub use insn::Insn;
+pub use page::CpuPageSize;
 pub use regs::{Pstate, RegisterFile};
 
 /// Entries per TLB (per MMU index).
@@ -169,12 +109,12 @@ pub enum CpuError {
     Tlb(TlbError),
     /// The CPU needs at least one translation granule.
     NoGranule,
-    /// This build's TLB has a compile-time page size (a `const-page-size-*`
-    /// feature) other than the one asked for.
+    /// This build fixes the page size (an `emu` `page-size-*` feature)
+    /// and the configuration asks for another.
     PageSizeFixed {
-        /// The page size the build fixes.
+        /// The build's page size.
         built: PageSize,
-        /// The page size asked for.
+        /// The configured one.
         asked: PageSize,
     },
 }
@@ -186,7 +126,7 @@ impl fmt::Display for CpuError {
             CpuError::NoGranule => f.write_str("the CPU must implement at least one granule"),
             CpuError::PageSizeFixed { built, asked } => write!(
                 f,
-                "this build's page size is the constant {built} (cargo feature const-page-size-*), not {asked}"
+                "this build of emu fixes the page size at {built}, the machine asks for {asked}"
             ),
         }
     }
@@ -406,6 +346,8 @@ pub struct Cpu {
     /// word, so this needs no invalidation, self-modifying code included).
     decoded: alloc::vec::Vec<Option<Insn>>,
     pub(crate) next_pc: u64,
+    /// The translator's block cache.
+    pub(crate) tb: block::Translator,
     /// Counters.
     pub stats: CpuStats,
     page_size: PageSize,
@@ -419,7 +361,7 @@ impl Cpu {
         if f.stage1_granules.is_empty() {
             return Err(CpuError::NoGranule);
         }
-        let tlb = TlbSet::new(page_size_source(config.page_size)?, config.tlb_entries)
+        let tlb = TlbSet::new(page::source(config.page_size)?, config.tlb_entries)
             .map_err(CpuError::Tlb)?;
         let mut cpu = Cpu {
             regs: RegisterFile::default(),
@@ -430,6 +372,7 @@ impl Cpu {
             decoder: Decoder::new(),
             decoded: alloc::vec![None; DECODE_CACHE],
             next_pc: 0,
+            tb: block::Translator::default(),
             stats: CpuStats::default(),
             page_size: config.page_size,
             counter_frequency: config.counter_frequency,
@@ -449,6 +392,7 @@ impl Cpu {
         self.monitor = None;
         self.tlb.flush_all();
         self.tlb.set_asid(0);
+        self.flush_translations();
     }
 
     /// The settled page size this CPU's TLB works in.
@@ -493,15 +437,11 @@ impl Cpu {
     }
 
     /// Runs until an [`Exit`] or until `budget` instructions have been
-    /// executed ([`Exit::BudgetExhausted`]).
+    /// executed ([`Exit::BudgetExhausted`]), through the translator's
+    /// block cache ([`block`]) unless it is turned off.
     pub fn run(&mut self, mem: &mut PhysMemoryMap, sys: &mut dyn System, budget: u64) -> Exit {
         self.tlb.sync_map(mem);
-        for _ in 0..budget {
-            if let Some(exit) = exec::run_one(self, mem, sys) {
-                return exit;
-            }
-        }
-        Exit::BudgetExhausted { pc: self.regs.pc }
+        block::run(self, mem, sys, budget)
     }
 
     /// Executes one instruction (or takes the exception it raises).
