@@ -43,6 +43,21 @@ for g in $names; do
     done
 done
 
+# The same guests as ELF files (loaded by program headers, entered with
+# x0 = 0 as QEMU enters them), on the runner and, for boot, on the board.
+for g in $names; do
+    timeout 60 qemu-system-aarch64 -M virt -cpu max -nographic -semihosting -kernel "build/guests/$g.elf" \
+        </dev/null >"$logs/$g.elf.qemu" 2>/dev/null
+    qs=$?
+    timeout 60 "$runner" "build/guests/$g.elf" </dev/null >"$logs/$g.elf.run" 2>"$logs/$g.elf.run.err"
+    rs=$?
+    if [ "$qs" = "$rs" ] && diff <(transcript "$logs/$g.elf.qemu") <(transcript "$logs/$g.elf.run") >"$logs/$g.elf.diff"; then
+        pass "granule-run $g.elf"
+    else
+        fail "granule-run $g.elf (status $rs, QEMU $qs): $(head -3 "$logs/$g.elf.diff" | tr '\n' ' ')"
+    fi
+done
+
 # On Granule: one boot per board runs every built-in guest (but the
 # benchmarks, measured by scripts/guest-figures.sh) under every host
 # granule; each run's guest| lines are cut out and compared with QEMU's.
@@ -81,6 +96,16 @@ for board in virt raspi3b; do
         fail "$board: ${summary:-no summary line}"
     fi
 done
+
+# An ELF image through the initrd on the board.
+timeout 120 qemu-system-aarch64 -M virt -cpu max -m 512M -nographic -semihosting -kernel build/virt/Image \
+    -initrd build/guests/boot.elf -append "cmds=run" </dev/null >"$logs/boot.elf.board" 2>&1
+if diff <(transcript "$logs/boot.elf.qemu") \
+    <(tr -d '\r' <"$logs/boot.elf.board" | sed -n 's/^guest| //p') >"$logs/boot.elf.board.diff"; then
+    pass "virt: boot.elf as the initrd, as under QEMU"
+else
+    fail "virt: boot.elf as the initrd: $(head -3 "$logs/boot.elf.board.diff" | tr '\n' ' ')"
+fi
 
 # Console input: the guest's UART reads the runner's stdin, as QEMU's reads
 # its own; on the board, the board's UART in the interactive shell.
