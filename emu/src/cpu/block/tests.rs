@@ -416,7 +416,7 @@ fn random_self_modifying_programs_run_the_same_translated_and_stepped() {
         let mut code = Vec::with_capacity(WORDS);
         while code.len() < WORDS {
             let w = rng.next() as u32;
-            if rng.next() % 8 == 0 {
+            if rng.next().is_multiple_of(8) {
                 // str wT, [xN, #4*imm] with N < 16 (a pointer into the code).
                 let (t, n, imm) = (w & 31, (w >> 5) & 15, (w >> 10) & 63);
                 code.push(0xb900_0000 | imm << 10 | n << 5 | t);
