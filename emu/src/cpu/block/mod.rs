@@ -322,7 +322,7 @@ impl Cpu {
         };
         let unit = page.shift().min(crate::granule::Granule::K4.shift());
         let end = (pa | ((1u64 << unit) - 1)).wrapping_add(1);
-        let max = (((end - pa) / 4) as usize).min(MAX_BLOCK);
+        let max = ((end.wrapping_sub(pa) / 4) as usize).min(MAX_BLOCK);
         let base = arena_offset + (pa & !page.page_mask());
         let mut insns = Vec::new();
         for k in 0..max {
