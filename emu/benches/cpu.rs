@@ -1,5 +1,5 @@
 //! CPU benchmark: decoder throughput (random words and a real mix), and
-//! interpreter MIPS on an integer loop and a load/store loop, with the MMU
+//! interpreter and translator MIPS on an integer loop and a load/store loop, with the MMU
 //! off and on (4K pages), for each TLB page size.
 //!
 //! Run with `cargo bench -p emu --bench cpu`.
@@ -70,8 +70,9 @@ fn machine(page: PageSize, code: &[u32], mmu: bool) -> (Cpu, PhysMemoryMap) {
     (cpu, mem)
 }
 
-fn mips(page: PageSize, code: &[u32], mmu: bool, insns: u64) -> f64 {
+fn mips(page: PageSize, code: &[u32], mmu: bool, insns: u64, blocks: bool) -> f64 {
     let (mut cpu, mut mem) = machine(page, code, mmu);
+    cpu.set_translation(blocks);
     let t = Instant::now();
     let exit = cpu.run(&mut mem, &mut NoMachine, insns);
     let dt = t.elapsed().as_secs_f64();
@@ -117,14 +118,28 @@ fn main() {
         t.elapsed().as_secs_f64() * 1e9 / 1e6
     );
     const N: u64 = 20_000_000;
-    for page in [PageSize::K4, PageSize::K16, PageSize::K64] {
+    // A build with a `page-size-*` feature fixes the page size: only that
+    // one runs, and the lines say "constant".
+    let fixed = emu::cpu::page::fixed_page_size();
+    let how = if fixed.is_some() {
+        "constant"
+    } else {
+        "run-time"
+    };
+    for page in [PageSize::K1, PageSize::K4, PageSize::K16, PageSize::K64] {
+        if fixed.is_some_and(|f| f != page) {
+            continue;
+        }
         for mmu in [false, true] {
-            println!(
-                "interpreter, {page} TLB pages, MMU {}: integer loop {:.1} MIPS, load/store loop {:.1} MIPS",
-                if mmu { "on (4K pages)" } else { "off" },
-                mips(page, INTEGER_LOOP, mmu, N),
-                mips(page, LOAD_STORE_LOOP, mmu, N)
-            );
+            for blocks in [false, true] {
+                println!(
+                    "{}, {page} TLB pages ({how}), MMU {}: integer loop {:.1} MIPS, load/store loop {:.1} MIPS",
+                    if blocks { "translator" } else { "interpreter" },
+                    if mmu { "on (4K pages)" } else { "off" },
+                    mips(page, INTEGER_LOOP, mmu, N, blocks),
+                    mips(page, LOAD_STORE_LOOP, mmu, N, blocks)
+                );
+            }
         }
     }
 }

@@ -10,13 +10,17 @@
 //! binutils are missing. `CPU_QEMU_SEED` picks the seed (printed);
 //! `CPU_QEMU_SEQS` the number of random sequences. A failing sequence is
 //! narrowed down to its first differing instruction, which is printed.
+//!
+//! Each sequence runs on `emu::cpu` twice: single-stepped by the
+//! interpreter, and through the translator's blocks (`Cpu::run`); both are
+//! compared with QEMU, and a third test compares the two with each other.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use emu::addr::PhysAddr;
-use emu::cpu::{Cpu, CpuConfig, NoMachine};
+use emu::cpu::{CallResult, Cpu, CpuConfig, Exit, GuestContext, System};
 use emu::mem::PhysMemoryMap;
 use emu::pagesize::PageSize;
 
@@ -1073,10 +1077,31 @@ fn run_qemu(b: &Built, n: usize) -> Result<Vec<Dump>, String> {
     Ok(out.stdout.chunks(per).map(Dump::parse).collect())
 }
 
+/// `HVC #0` ends a translated run; nothing else leaves the CPU.
+struct EndAtHvc;
+
+impl System for EndAtHvc {
+    fn hvc(&mut self, _: u16, _: &mut GuestContext<'_>) -> CallResult {
+        CallResult::Exit(Exit::PowerOff)
+    }
+    fn semihosting(&mut self, _: &mut GuestContext<'_>) -> CallResult {
+        CallResult::Undefined
+    }
+}
+
 /// Runs case `k` on emu::cpu at EL1 with an identity map of Normal
 /// memory (one 1G block, or 4K pages when `pages`) and FP enabled, as user
-/// mode sees memory, with the TLB page size `page`.
-fn run_emu(b: &Built, k: usize, c: &Case, page: PageSize, pages: bool) -> Result<Dump, String> {
+/// mode sees memory, with the TLB page size `page`; with `blocks`, through
+/// the translator (`Cpu::run`) to an `HVC #0` written over the sequence's
+/// end in emu's memory only, else single-stepped.
+fn run_emu(
+    b: &Built,
+    k: usize,
+    c: &Case,
+    page: PageSize,
+    pages: bool,
+    blocks: bool,
+) -> Result<Dump, String> {
     let start = b.symbols[&format!("seq_{k}_start")];
     let end = b.symbols[&format!("seq_{k}_end")];
     let buf = b.symbols["buf"];
@@ -1111,6 +1136,11 @@ fn run_emu(b: &Built, k: usize, c: &Case, page: PageSize, pages: bool) -> Result
     } else {
         put(&mut mem, TABLE_PA, LEAF | 0b01)?; // one 1G block
     }
+    if blocks {
+        // hvc #0
+        mem.write_bytes(PhysAddr(end), &0xd400_0002u32.to_le_bytes())
+            .map_err(|e| e.to_string())?;
+    }
     let mut cpu = Cpu::new(CpuConfig::new(page)).map_err(|e| e.to_string())?;
     cpu.reset(start, 0);
     cpu.sys.mair = 0xff;
@@ -1128,7 +1158,20 @@ fn run_emu(b: &Built, k: usize, c: &Case, page: PageSize, pages: bool) -> Result
     for (i, v) in c.q.iter().enumerate() {
         cpu.regs.v[i] = *v;
     }
-    let mut sys = NoMachine;
+    let mut sys = EndAtHvc;
+    if blocks {
+        let exit = cpu.run(&mut mem, &mut sys, 10_000);
+        if cpu.stats.exceptions != 0 {
+            return Err(format!(
+                "exception through the translator (ESR {:#x}, ELR {:#x})",
+                cpu.sys.esr, cpu.sys.elr
+            ));
+        }
+        if exit != Exit::PowerOff || cpu.regs.pc != end + 4 {
+            return Err(format!("translator run ended with {exit}"));
+        }
+        cpu.regs.pc = end;
+    }
     for _ in 0..10_000 {
         if cpu.regs.pc == end {
             let mut mem_out = vec![0u8; BUF_SIZE];
@@ -1163,6 +1206,13 @@ fn work_dir(tag: &str) -> PathBuf {
     d
 }
 
+/// The TLB page size and guest mapping sequence `k` runs under: every
+/// TLB page size in turn, under a 1G block and under 4K pages.
+fn layout(k: usize) -> (PageSize, bool) {
+    let page = PageSize::ALL[k % PageSize::ALL.len()];
+    (page, (k / PageSize::ALL.len()) % 2 == 1)
+}
+
 /// Compares; on a mismatch, finds the first differing instruction by
 /// running every prefix of the failing sequence.
 fn check(cases: &[Case], tag: &str) -> Result<(), String> {
@@ -1170,14 +1220,17 @@ fn check(cases: &[Case], tag: &str) -> Result<(), String> {
     let built = build(&dir, &program(cases))?;
     let want = run_qemu(&built, cases.len())?;
     let mut failures = Vec::new();
-    for (k, c) in cases.iter().enumerate() {
+    let runs = cases
+        .iter()
+        .enumerate()
+        .flat_map(|(k, c)| [false, true].map(move |blocks| (k, c, blocks)));
+    for (k, c, blocks) in runs {
         if failures.len() >= 3 {
             break;
         }
         // Every TLB page size in turn, under a 1G block and 4K pages.
-        let page = PageSize::ALL[k % PageSize::ALL.len()];
-        let pages = (k / PageSize::ALL.len()) % 2 == 1;
-        let got = run_emu(&built, k, c, page, pages);
+        let (page, pages) = layout(k);
+        let got = run_emu(&built, k, c, page, pages, blocks);
         let bad = match &got {
             Ok(g) => *g != want[k],
             Err(_) => true,
@@ -1209,7 +1262,7 @@ fn check(cases: &[Case], tag: &str) -> Result<(), String> {
         }) {
             if let Ok(pw) = run_qemu(&pb, prefixes.len()) {
                 for (j, p) in prefixes.iter().enumerate() {
-                    let g = run_emu(&pb, j, p, page, pages);
+                    let g = run_emu(&pb, j, p, page, pages, blocks);
                     let d = match &g {
                         Ok(g) if *g == pw[j] => continue,
                         Ok(g) => pw[j].diff(g),
@@ -1232,7 +1285,7 @@ fn check(cases: &[Case], tag: &str) -> Result<(), String> {
             Err(e) => e,
         };
         failures.push(format!(
-            "sequence {k} ({page} TLB pages, 4K guest pages: {pages}): {detail}\n  first difference at {first}\n  sequence: {}",
+            "sequence {k} ({page} TLB pages, 4K guest pages: {pages}, translated: {blocks}): {detail}\n  first difference at {first}\n  sequence: {}",
             c.insns.join("; ")
         ));
     }
@@ -1299,4 +1352,44 @@ fn random_sequences_match_qemu_user_mode() {
     if let Err(e) = check(&cases, "random") {
         panic!("seed {seed}: emu::cpu differs from qemu-aarch64:\n{e}");
     }
+}
+
+/// Block execution against single-stepping on the same random sequences
+/// (only the cross binutils needed): every register, NZCV and the buffer
+/// equal, at each TLB page size, under a 1G block and 4K pages.
+#[test]
+fn random_sequences_through_the_translator_match_single_stepping() {
+    if !tool("aarch64-linux-gnu-as") || !tool("aarch64-linux-gnu-ld") {
+        eprintln!("skipped: missing binutils-aarch64-linux-gnu");
+        return;
+    }
+    let seed = std::env::var("CPU_QEMU_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_secs())
+        });
+    eprintln!("translator vs single-step: seed {seed} (CPU_QEMU_SEED={seed})");
+    let mut rng = Rng(seed | 1);
+    let cases: Vec<Case> = (0..80).map(|_| random_case(&mut rng, 16)).collect();
+    let dir = work_dir("blocks");
+    let built = build(&dir, &program(&cases)).expect("assemble");
+    for (k, c) in cases.iter().enumerate() {
+        let (page, pages) = layout(k);
+        let want = run_emu(&built, k, c, page, pages, false);
+        let got = run_emu(&built, k, c, page, pages, true);
+        match (&want, &got) {
+            (Ok(w), Ok(g)) if w == g => {}
+            (Err(w), Err(g)) if w.starts_with("exception") && g.starts_with("exception") => {}
+            _ => panic!(
+                "seed {seed}, sequence {k} ({page} TLB pages, 4K guest pages: {pages}): step {} vs blocks {}\n  sequence: {}",
+                want.as_ref().map_or_else(|e| e.clone(), |_| "ok".into()),
+                got.as_ref().map_or_else(|e| e.clone(), |w| want.as_ref().map_or("ok".into(), |v| v.diff(w))),
+                c.insns.join("; ")
+            ),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

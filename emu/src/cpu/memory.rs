@@ -235,7 +235,9 @@ impl Cpu {
         let t = self
             .walk(mem, va, Access::new(el, kind))
             .map_err(Failure::Fault)?;
-        let fill = TlbFill::from_translation(&t);
+        let mut fill = TlbFill::from_translation(&t);
+        // A page holding translated code keeps stores off the fast path.
+        fill.flags.watched = self.tb.holds_code(t.output, self.page_size);
         self.tlb.sync_map(mem);
         // A fill the TLB refuses is still a correct translation for this
         // access: serve it by physical address and do not cache it.
@@ -418,6 +420,10 @@ impl Cpu {
                 },
                 Route::Phys(pa) => phys_write(mem, pa, src, acc.align),
             };
+            // Stores to pages holding translated code (watched in the
+            // TLB) come this way, whatever their route: drop the code
+            // they overlap.
+            self.code_written(p.pa, p.len);
             if !ok {
                 return Err(self.data_fault(
                     va.wrapping_add(off as u64),
@@ -566,17 +572,7 @@ impl Cpu {
                 return Ok(le(b) as u32);
             }
         }
-        let origin = self.origin();
-        let abort = |f: Failure| {
-            let status = match f {
-                Failure::Fault(fault) => FaultStatus::of(&fault),
-                Failure::External => FaultStatus::ExternalAbort,
-            };
-            Exception::with_far(Esr::instruction_abort(origin, status, false), pc)
-        };
-        let (route, _, _) = self
-            .translate_part(mem, idx, tva, AccessKind::Execute)
-            .map_err(abort)?;
+        let (route, _) = self.fetch_route(mem, pc)?;
         let mut b = [0u8; 4];
         let ok = match route {
             Route::Host(h) => arena_slice(mem, h, 4)
@@ -587,8 +583,56 @@ impl Cpu {
         if ok {
             Ok(u32::from_le_bytes(b))
         } else {
-            Err(abort(Failure::External))
+            Err(self.instruction_abort(pc, Failure::External))
         }
+    }
+
+    fn instruction_abort(&self, pc: u64, f: Failure) -> Exception {
+        let status = match f {
+            Failure::Fault(fault) => FaultStatus::of(&fault),
+            Failure::External => FaultStatus::ExternalAbort,
+        };
+        Exception::with_far(Esr::instruction_abort(self.origin(), status, false), pc)
+    }
+
+    /// Translates `pc` (4-aligned) for an instruction fetch through the
+    /// TLB, walking and filling on a miss.
+    fn fetch_route(
+        &mut self,
+        mem: &mut PhysMemoryMap,
+        pc: u64,
+    ) -> Result<(Route, PhysAddr), Exception> {
+        let idx = self.mmu_idx(false);
+        let tva = self.tlb_va(pc, AccessKind::Execute);
+        match self.translate_part(mem, idx, tva, AccessKind::Execute) {
+            Ok((route, pa, _)) => Ok((route, pa)),
+            Err(f) => Err(self.instruction_abort(pc, f)),
+        }
+    }
+
+    /// The physical address the instruction at `pc` is fetched from, as
+    /// [`Cpu::fetch`] translates it (same TLB entry, same faults): a block
+    /// is found by it. The TLB hit costs a compare and the entry's base.
+    #[inline]
+    pub(crate) fn fetch_phys(
+        &mut self,
+        mem: &mut PhysMemoryMap,
+        pc: u64,
+    ) -> Result<PhysAddr, Exception> {
+        if pc & 3 != 0 {
+            return Err(Exception::pc_alignment(pc));
+        }
+        let idx = self.mmu_idx(false);
+        let tva = self.tlb_va(pc, AccessKind::Execute);
+        let tlb = self.tlb.tlb_mut(idx);
+        if tlb.probe(tva, 4, AccessKind::Execute).is_some() {
+            if let Some(i) = tlb.info(tlb.slot_of(tva)) {
+                return Ok(PhysAddr(
+                    i.pa_base.wrapping_add(tva.wrapping_sub(i.map_base)),
+                ));
+            }
+        }
+        self.fetch_route(mem, pc).map(|(_, pa)| pa)
     }
 
     /// A System call's read of guest-virtual memory (semihosting): as

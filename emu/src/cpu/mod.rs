@@ -39,11 +39,13 @@
 //! `run` is the loop. Both call the same per-instruction functions, as a
 //! translator with a block cache will.
 
+pub mod block;
 pub mod decode;
 pub mod exception;
 pub mod exec;
 pub mod insn;
 pub mod memory;
+pub mod page;
 pub mod regs;
 pub mod sysreg;
 
@@ -55,11 +57,13 @@ use core::fmt;
 use crate::mem::PhysMemoryMap;
 use crate::mmu::Features;
 use crate::pagesize::PageSize;
-use crate::tlb::{RuntimePageSize, TlbError, TlbSet, TlbStats};
+use crate::tlb::{TlbError, TlbSet, TlbStats};
 
+pub use block::{InvalidateCause, TbStats};
 pub use decode::{Decoder, EncodingClass};
 pub use exception::Exception;
 pub use insn::Insn;
+pub use page::CpuPageSize;
 pub use regs::{Pstate, RegisterFile};
 
 /// Entries per TLB (per MMU index).
@@ -105,6 +109,14 @@ pub enum CpuError {
     Tlb(TlbError),
     /// The CPU needs at least one translation granule.
     NoGranule,
+    /// This build fixes the page size (an `emu` `page-size-*` feature)
+    /// and the configuration asks for another.
+    PageSizeFixed {
+        /// The build's page size.
+        built: PageSize,
+        /// The configured one.
+        asked: PageSize,
+    },
 }
 
 impl fmt::Display for CpuError {
@@ -112,6 +124,10 @@ impl fmt::Display for CpuError {
         match self {
             CpuError::Tlb(e) => write!(f, "cannot build the CPU's TLB: {e}"),
             CpuError::NoGranule => f.write_str("the CPU must implement at least one granule"),
+            CpuError::PageSizeFixed { built, asked } => write!(
+                f,
+                "this build of emu fixes the page size at {built}, the machine asks for {asked}"
+            ),
         }
     }
 }
@@ -322,7 +338,7 @@ pub struct Cpu {
     /// size marked by the last load-exclusive.
     pub(crate) monitor: Option<(u64, u64)>,
     /// The software TLBs, one per MMU index.
-    pub(crate) tlb: TlbSet<RuntimePageSize>,
+    pub(crate) tlb: TlbSet<CpuPageSize>,
     /// The walker's view of the CPU's translation features.
     pub(crate) features: Features,
     pub(crate) decoder: Decoder,
@@ -330,6 +346,8 @@ pub struct Cpu {
     /// word, so this needs no invalidation, self-modifying code included).
     decoded: alloc::vec::Vec<Option<Insn>>,
     pub(crate) next_pc: u64,
+    /// The translator's block cache.
+    pub(crate) tb: block::Translator,
     /// Counters.
     pub stats: CpuStats,
     page_size: PageSize,
@@ -343,7 +361,7 @@ impl Cpu {
         if f.stage1_granules.is_empty() {
             return Err(CpuError::NoGranule);
         }
-        let tlb = TlbSet::new(RuntimePageSize(config.page_size), config.tlb_entries)
+        let tlb = TlbSet::new(page::source(config.page_size)?, config.tlb_entries)
             .map_err(CpuError::Tlb)?;
         let mut cpu = Cpu {
             regs: RegisterFile::default(),
@@ -354,6 +372,7 @@ impl Cpu {
             decoder: Decoder::new(),
             decoded: alloc::vec![None; DECODE_CACHE],
             next_pc: 0,
+            tb: block::Translator::default(),
             stats: CpuStats::default(),
             page_size: config.page_size,
             counter_frequency: config.counter_frequency,
@@ -373,6 +392,7 @@ impl Cpu {
         self.monitor = None;
         self.tlb.flush_all();
         self.tlb.set_asid(0);
+        self.flush_translations();
     }
 
     /// The settled page size this CPU's TLB works in.
@@ -391,7 +411,7 @@ impl Cpu {
     }
 
     /// The TLBs themselves (for the shell's `tlb` report).
-    pub fn tlbs(&self) -> &TlbSet<RuntimePageSize> {
+    pub fn tlbs(&self) -> &TlbSet<CpuPageSize> {
         &self.tlb
     }
 
@@ -417,15 +437,11 @@ impl Cpu {
     }
 
     /// Runs until an [`Exit`] or until `budget` instructions have been
-    /// executed ([`Exit::BudgetExhausted`]).
+    /// executed ([`Exit::BudgetExhausted`]), through the translator's
+    /// block cache ([`block`]) unless it is turned off.
     pub fn run(&mut self, mem: &mut PhysMemoryMap, sys: &mut dyn System, budget: u64) -> Exit {
         self.tlb.sync_map(mem);
-        for _ in 0..budget {
-            if let Some(exit) = exec::run_one(self, mem, sys) {
-                return exit;
-            }
-        }
-        Exit::BudgetExhausted { pc: self.regs.pc }
+        block::run(self, mem, sys, budget)
     }
 
     /// Executes one instruction (or takes the exception it raises).

@@ -442,6 +442,15 @@ impl<P: PageSizeSource> Tlb<P> {
         }
     }
 
+    /// Unmarks every page (the translator dropped all its code).
+    pub fn clear_watch_all(&mut self) {
+        for e in self.entries.iter_mut() {
+            if e.addr_write & flags::INVALID == 0 {
+                e.addr_write &= !flags::WATCH;
+            }
+        }
+    }
+
     /// Marks (or unmarks) the physical page holding `pa` as holding
     /// translated code: stores through existing entries for it then take
     /// the slow path (QEMU's `tlb_protect_code` / `tlb_unprotect_code`).

@@ -253,6 +253,29 @@ pub fn test<'a>(args: &[&'a str]) -> Result<TestArgs<'a>, ArgError<'a>> {
     })
 }
 
+/// `[1k|4k|16k|64k|all]` of `tlb` and `tb`: the page sizes to run with
+/// (4K when none is given).
+pub fn page_sizes<'a>(args: &[&'a str]) -> Result<&'static [PageSize], ArgError<'a>> {
+    static ALL: [PageSize; 4] = PageSize::ALL;
+    let Some(word) = at_most_one(args)? else {
+        return Ok(core::slice::from_ref(&PageSize::K4));
+    };
+    if is_keyword(word, "all") {
+        return Ok(&ALL);
+    }
+    let size: PageSize = word
+        .to_ascii_lowercase()
+        .parse()
+        .map_err(|_| ArgError::Bad {
+            word,
+            expected: "a page size: use 1k, 4k, 16k, 64k or all",
+        })?;
+    Ok(ALL
+        .iter()
+        .find(|&&p| p == size)
+        .map_or(&ALL[..], core::slice::from_ref))
+}
+
 /// `host-granule=` of `run`: one granule, or each one the CPU has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HostGranules {
@@ -488,5 +511,14 @@ mod tests {
             run(&["host-granule=8k"]),
             Err(ArgError::Bad { .. })
         ));
+    }
+
+    #[test]
+    fn page_size_arguments_of_tlb_and_tb() {
+        assert_eq!(page_sizes(&[]), Ok(&[PageSize::K4][..]));
+        assert_eq!(page_sizes(&["64K"]), Ok(&[PageSize::K64][..]));
+        assert_eq!(page_sizes(&["All"]), Ok(&PageSize::ALL[..]));
+        assert!(matches!(page_sizes(&["2k"]), Err(ArgError::Bad { .. })));
+        assert_eq!(page_sizes(&["4k", "x"]), Err(ArgError::Unexpected("x")));
     }
 }

@@ -72,6 +72,13 @@ const COMMANDS: &[Command] = &[
         run: super::run::run,
     },
     Command {
+        name: "tb",
+        usage: "tb [1k|4k|16k|64k|all]",
+        help:
+            "run a guest on emu's CPU, interpreted and translated; show the block cache's counters",
+        run: super::tb::tb,
+    },
+    Command {
         name: "test",
         usage: "test [--list] [FILTER] [seed=N]",
         help: "run the on-target tests (FILTER: a path prefix or a name)",

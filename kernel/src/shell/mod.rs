@@ -7,6 +7,8 @@ pub mod line;
 #[cfg(target_os = "none")]
 mod run;
 #[cfg(target_os = "none")]
+mod tb;
+#[cfg(target_os = "none")]
 mod tlb;
 #[cfg(target_os = "none")]
 mod walk;

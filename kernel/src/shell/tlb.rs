@@ -4,7 +4,7 @@
 //! generic timer. Until the guest CPU exists this is what exercises the
 //! emulator's memory system on the board itself.
 
-use super::args::{self, is_keyword, ArgError};
+use super::args::{self, ArgError};
 use super::Outcome;
 use crate::arch::cpu;
 use crate::memory::guest_ram::GuestRam;
@@ -152,20 +152,7 @@ fn run_one(page: PageSize) -> Result<(), alloc::string::String> {
 
 /// The shell command.
 pub fn tlb<'a>(args: &[&'a str]) -> Result<Outcome, ArgError<'a>> {
-    let sizes: &[PageSize] = match args::at_most_one(args)? {
-        None => &[PageSize::K4],
-        Some(word) if is_keyword(word, "all") => &PageSize::ALL,
-        Some(word) => match word.to_ascii_lowercase().parse::<PageSize>() {
-            Ok(p) => return Ok(run(&[p])),
-            Err(_) => {
-                return Err(ArgError::Bad {
-                    word,
-                    expected: "a page size: use 1k, 4k, 16k, 64k or all",
-                })
-            }
-        },
-    };
-    Ok(run(sizes))
+    Ok(run(args::page_sizes(args)?))
 }
 
 fn run(sizes: &[PageSize]) -> Outcome {

@@ -261,13 +261,19 @@ pub fn sys(cpu: &mut Cpu, ctx: &mut Ctx<'_>, i: &Insn) -> ExecResult {
             let ns = if result.is_ok() { PAR_NS } else { 0 };
             cpu.sys.par = par_el1(&result) | ns;
         }
-        // IC IALLUIS, IC IALLU: nothing is cached from instruction memory
-        // (each instruction is fetched and decoded anew).
-        (0, 7, 1 | 5, 0) if !el0 => {}
-        // IC IVAU, DC CVAU, DC CVAC, DC CIVAC: no data or instruction
-        // caches are modelled, but the address is translated and faults
-        // as the architecture says.
-        (3, 7, 5, 1) | (3, 7, 11, 1) | (3, 7, 10, 1) | (3, 7, 14, 1) => {
+        // IC IALLUIS, IC IALLU: every translated block goes.
+        (0, 7, 1 | 5, 0) if !el0 => cpu.ic_iallu(),
+        // IC IVAU: translated blocks in the line go.
+        (3, 7, 5, 1) => {
+            if el0 && cpu.sys.sctlr & sctlr_el0::UCI == 0 {
+                return Err(e.trap(i.rt(), false).into());
+            }
+            let pa = cpu.check_maintenance(ctx.mem, x)?;
+            cpu.ic_ivau(pa);
+        }
+        // DC CVAU, DC CVAC, DC CIVAC: no data caches are modelled, but
+        // the address is translated and faults as the architecture says.
+        (3, 7, 11, 1) | (3, 7, 10, 1) | (3, 7, 14, 1) => {
             if el0 && cpu.sys.sctlr & sctlr_el0::UCI == 0 {
                 return Err(e.trap(i.rt(), false).into());
             }

@@ -115,22 +115,41 @@ fn one<const REPORT: bool>(
         }
         None => Err(Stop::Exception(unallocated(cpu, word))),
     };
+    let (exit, exception) = complete(cpu, pc, word, result);
+    if REPORT {
+        step.exception = exception;
+    }
+    exit
+}
+
+/// Completes the instruction at `pc` (word `word`) given what its
+/// semantics returned: advances PC, or takes the exception (counting
+/// UNDEFINED ones by class), or ends the run. Every executor (this
+/// interpreter and the block executor in [`crate::cpu::block`]) ends each
+/// instruction here.
+#[inline(always)]
+pub(crate) fn complete(
+    cpu: &mut Cpu,
+    pc: u64,
+    word: u32,
+    result: ExecResult,
+) -> (Option<Exit>, Option<Exception>) {
     match result {
         Ok(()) => {
             cpu.regs.pc = cpu.next_pc;
-            None
+            (None, None)
         }
         Err(Stop::Exception(e)) => {
             if e.is_undefined() {
                 let class = EncodingClass::of(word);
                 cpu.stats.undefined[class.index()] += 1;
             }
-            fail(cpu, e, step);
-            None
+            cpu.take_exception(e, pc);
+            (None, Some(e))
         }
         Err(Stop::Exit(x)) => {
             cpu.regs.pc = cpu.next_pc;
-            Some(x)
+            (Some(x), None)
         }
     }
 }

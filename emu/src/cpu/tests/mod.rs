@@ -1,4 +1,4 @@
 //! Host tests of the CPU.
 
-mod decoder;
+pub(crate) mod decoder;
 mod model;
