@@ -11,6 +11,8 @@ extern crate std;
 
 pub mod addr;
 pub mod fdt;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod granule;
 pub mod mem;
 pub mod mmu;

@@ -95,5 +95,6 @@ pub use regime::{Features, LpaeRegs, Stage1Regs, Stage2Regs, TnszOutOfRange};
 pub use translation::{MemoryAttributes, Permissions, Rwx, Translation};
 pub use walk::{WalkObserver, WalkStep, WalkTrace};
 
-#[cfg(test)]
-mod tests;
+#[cfg(any(test, feature = "fuzzing"))]
+#[cfg_attr(not(test), allow(dead_code, missing_docs))]
+pub(crate) mod tests;

@@ -1,7 +1,7 @@
 //! No input makes the walker or the builder panic: random register values,
 //! random table contents, random builder arguments.
 
-use super::arena::{Arena, Rng};
+use super::arena::{Arena, Random, Rng};
 use crate::addr::{IntermPhysAddr, PhysAddr, VirtAddr};
 use crate::granule::Granule;
 use crate::mmu::attrs::{Shareability, Stage1Attributes, Stage2Access, Stage2Attributes};
