@@ -9,7 +9,7 @@ use crate::mmu::tests::arena::Random;
 use crate::mmu::tests::property::{run, SETUPS};
 
 /// Operations at most per input (each takes about a dozen bytes).
-const MAX_OPS: usize = 48;
+const MAX_OPS: usize = 16;
 
 /// One input: a format, whether the table starts live, then operations.
 pub fn check(data: &[u8]) {
@@ -17,5 +17,5 @@ pub fn check(data: &[u8]) {
     let setup = &SETUPS[input.below(SETUPS.len() as u64) as usize];
     let live = input.bool();
     let ops = (data.len() / 12).clamp(1, MAX_OPS);
-    run(setup, &mut input, live, ops);
+    run(setup, &mut input, live, ops, true);
 }

@@ -101,7 +101,7 @@ fn size(input: &mut Input<'_>, page: u64) -> u64 {
     match input.u8() % 4 {
         0 => page * (1 + input.bits(1) % 4),
         1 => input.bits(1),
-        _ => input.bits(2),
+        _ => input.bits(2) % 0x3000,
     }
 }
 

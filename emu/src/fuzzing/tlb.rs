@@ -30,9 +30,11 @@ use crate::tlb::{
 };
 
 const RAM: u64 = 0x4000_0000;
-const RAM_SIZE: u64 = 4 << 20;
-/// The guest's tables live in the last MiB of its RAM.
-const TABLES: u64 = RAM + (3 << 20);
+/// Guest RAM, in guest pages: mapping targets below `TABLES_AT`, the
+/// guest's tables above it (up to 16 of them). Small, because a fresh
+/// machine per input is most of the cost.
+const RAM_PAGES: u64 = 48;
+const TABLES_AT: u64 = 32;
 const ROM: u64 = 0x1000_0000;
 /// A 256-byte device at the start of an otherwise empty page.
 const DEVICE: u64 = 0x0900_0000;
@@ -48,9 +50,9 @@ struct Tables<'m> {
     alloc: &'m mut Allocator,
 }
 
-#[derive(Default)]
 struct Allocator {
     next: u64,
+    end: u64,
     freed: Vec<(u64, usize)>,
 }
 
@@ -59,8 +61,8 @@ impl TableMemory for Tables<'_> {
         let at = match self.alloc.freed.iter().position(|&(_, b)| b == bytes) {
             Some(i) => self.alloc.freed.swap_remove(i).0,
             None => {
-                let at = self.alloc.next.max(TABLES).next_multiple_of(bytes as u64);
-                if at + bytes as u64 > RAM + RAM_SIZE {
+                let at = self.alloc.next.next_multiple_of(bytes as u64);
+                if at + bytes as u64 > self.alloc.end {
                     return None;
                 }
                 self.alloc.next = at + bytes as u64;
@@ -91,13 +93,20 @@ impl TableMemory for Tables<'_> {
     }
 }
 
-fn machine(page: PageSize) -> PhysMemoryMap {
+/// Bytes that differ from their neighbours, made once: a fresh machine
+/// per input is most of this target's cost.
+fn pattern() -> &'static [u8] {
+    static PATTERN: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    PATTERN.get_or_init(|| (0..TABLES_AT << 16).map(|i| (i % 251) as u8).collect())
+}
+
+fn machine(page: PageSize, g: u64) -> PhysMemoryMap {
     let mut m = PhysMemoryMap::new(page);
-    m.add_ram("ram", PhysAddr(RAM), RAM_SIZE, 0).unwrap();
-    let pattern: Vec<u8> = (0..TABLES - RAM).map(|i| (i % 251) as u8).collect();
-    m.write_bytes(PhysAddr(RAM), &pattern).unwrap();
-    let rom: Vec<u8> = (0..0x1_0000u32).map(|i| (i % 241) as u8).collect();
-    m.add_rom("rom", PhysAddr(ROM), &rom, 0).unwrap();
+    m.add_ram("ram", PhysAddr(RAM), RAM_PAGES * g, 0).unwrap();
+    m.write_bytes(PhysAddr(RAM), &pattern()[..(TABLES_AT * g) as usize])
+        .unwrap();
+    m.add_rom("rom", PhysAddr(ROM), &pattern()[7..0x1_0007], 0)
+        .unwrap();
     let dev: Vec<u8> = (0..0x100u32).map(|i| i as u8 ^ 0xc3).collect();
     m.add_mmio(
         "scratch",
@@ -183,7 +192,8 @@ fn target(input: &mut Input<'_>, g: u64) -> u64 {
         0 => ROM,
         1 => DEVICE,
         2 => HOLE,
-        k => RAM + (1 << 20) - u64::from(k) * 2 * g - u64::from(input.u8() % 4) * 4 * g,
+        // At most 26 pages below the tables.
+        k => RAM + TABLES_AT * g - u64::from(k) * 2 * g - u64::from(input.u8() % 4) * 4 * g,
     }
 }
 
@@ -194,9 +204,14 @@ pub fn check(data: &[u8]) {
     let granule = Granule::ALL[usize::from(input.u8() % 3)];
     let per_asid = input.bool();
     let config = TableConfig::stage1(granule, 39, 48).unwrap();
-    let mut map = machine(page);
-    let mut twin = machine(page);
-    let mut alloc = Allocator::default();
+    let g = granule.size();
+    let mut map = machine(page, g);
+    let mut twin = machine(page, g);
+    let mut alloc = Allocator {
+        next: RAM + TABLES_AT * g,
+        end: RAM + RAM_PAGES * g,
+        freed: Vec::new(),
+    };
     let tables = {
         let mut mem = Tables {
             maps: [&mut map, &mut twin],
@@ -227,7 +242,6 @@ pub fn check(data: &[u8]) {
         asid: 1,
     };
     guest.set_asid(1);
-    let g = granule.size();
     // A few mappings to start with.
     for _ in 0..1 + input.u8() % 4 {
         map_one(&mut guest, &mut input, g);
