@@ -370,9 +370,18 @@ pub fn run(setup: &Setup, rng: &mut impl Random, mut live: bool, ops: usize, sma
             } else {
                 0
             };
-        let start = lo + offset.min(setup.window - page);
-        let len =
-            ((1 + rng.below(4)) * unit + if rng.one_in(4) { page } else { 0 }).min(hi - start);
+        // The bottom of the window is the bottom of the table's range in
+        // most setups: where a zero-length window once underflowed.
+        let start = if rng.one_in(8) {
+            lo
+        } else {
+            lo + offset.min(setup.window - page)
+        };
+        let len = if rng.one_in(16) {
+            0
+        } else {
+            ((1 + rng.below(4)) * unit + if rng.one_in(4) { page } else { 0 }).min(hi - start)
+        };
         let end = start + len;
         // Output keeps the input's alignment most of the time, so blocks
         // and runs happen; sometimes it is a page off, so they cannot.
@@ -397,7 +406,24 @@ pub fn run(setup: &Setup, rng: &mut impl Random, mut live: bool, ops: usize, sma
         subject.arena.limit = limited.then(|| subject.arena.allocations + rng.below(4) as usize);
         let (table, arena) = (&mut subject.table, &mut subject.arena);
         let oom = |r: &Result<(), MapError>| limited && r == &Err(MapError::OutOfMemory);
-        match rng.below(5) {
+        let op_kind = rng.below(5);
+        if len == 0 {
+            // Zero bytes: every operation agrees with `map` (Ok, nothing).
+            let result = match op_kind {
+                0 | 1 => table.map(arena, start, PhysAddr(output), 0, attrs),
+                2 => table.remap(arena, start, PhysAddr(output), 0, attrs),
+                3 => table.unmap(arena, start, 0),
+                _ => table.protect(arena, start, 0, attrs),
+            };
+            assert_eq!(
+                result,
+                Ok(()),
+                "zero-length operation {op_kind} at {start:#x}"
+            );
+            subject.arena.limit = None;
+            continue;
+        }
+        match op_kind {
             0 | 1 => {
                 let result = table.map(arena, start, PhysAddr(output), len, attrs);
                 if shadow.any_mapped(start, end) {
