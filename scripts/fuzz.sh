@@ -50,7 +50,7 @@ for t in "${selected[@]}"; do
     cargo +nightly fuzz run --release --debug-assertions "$t" "$work/$t" "corpus/$t" -- \
         -max_total_time="$seconds" -print_final_stats=1 -max_len=70000 \
         -artifact_prefix="artifacts/$t/" "${dict[@]}" 2>&1 | tee "$log" |
-        grep -E '^(#[0-9]+ +DONE|==[0-9]+== ERROR|SUMMARY|artifact_prefix|Test unit written)' || true
+        grep -E "^(#[0-9]+ +DONE|==[0-9]+== ERROR|SUMMARY|artifact_prefix|Test unit written)"
     status=${PIPESTATUS[0]}
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)

@@ -201,7 +201,7 @@ fn a_pan_change_reaches_cached_privileged_entries() {
     assert_eq!(load(&mut g, MmuIdx::El0), byte);
     let walks = g.walker.walks;
     g.walker.regs.pan = true;
-    g.tlbs.pan_changed();
+    g.tlbs.set_pan(true);
     let r = load(&mut g, MmuIdx::El1);
     assert!(is_fault(&r, FaultKind::Permission), "{r:?}");
     // The EL0 entry stayed: no walk for it.
@@ -210,6 +210,42 @@ fn a_pan_change_reaches_cached_privileged_entries() {
     assert_eq!(g.walker.walks, walks_after_el1);
     assert!(walks_after_el1 > walks);
     g.walker.regs.pan = false;
-    g.tlbs.pan_changed();
+    g.tlbs.set_pan(false);
     assert_eq!(load(&mut g, MmuIdx::El1), byte);
+}
+
+/// Found by the tlb fuzz target: with PAN set, an EL1 fetch (which PAN
+/// allows) filled an entry that then let an EL1 read of the same EL0 page
+/// through.
+#[test]
+fn an_entry_filled_by_a_fetch_under_pan_does_not_serve_reads() {
+    let mut g = guest(
+        PageSize::K4,
+        Granule::K4,
+        39,
+        &[(
+            0,
+            RAM,
+            0x1000,
+            Stage1Attributes {
+                pxn: false,
+                ..attrs(AccessPermissions::ReadOnly, false)
+            },
+        )],
+    );
+    g.walker.regs.pan = true;
+    g.tlbs.set_pan(true);
+    // EL1 may execute it (not EL0-writable, PXN clear), PAN or not.
+    let fetched = g
+        .tlbs
+        .fetch(&mut g.map, &mut g.walker, MmuIdx::El1, VirtAddr(0x10));
+    assert!(fetched.is_ok(), "{fetched:?}");
+    let r = g.tlbs.load(
+        &mut g.map,
+        &mut g.walker,
+        MmuIdx::El1,
+        VirtAddr(0x10),
+        AccessSize::Byte,
+    );
+    assert!(is_fault(&r, FaultKind::Permission), "{r:?}");
 }

@@ -281,7 +281,7 @@ pub fn check(data: &[u8]) {
             }
             _ => {
                 guest.walker.regs.pan = !guest.walker.regs.pan;
-                guest.tlbs.pan_changed();
+                guest.tlbs.set_pan(guest.walker.regs.pan);
             }
         }
     }

@@ -134,6 +134,8 @@ pub struct Tlb<P: PageSizeSource = RuntimePageSize> {
     info: Box<[EntryInfo]>,
     large: LargeTable,
     regime: MmuIdx,
+    /// PSTATE.PAN as the privileged entries were filled with it.
+    pan: bool,
     stats: TlbStats,
 }
 
@@ -151,8 +153,21 @@ impl<P: PageSizeSource> Tlb<P> {
             info: vec![EntryInfo::default(); entries].into_boxed_slice(),
             large: LargeTable::new(LARGE_MAPPINGS, entries),
             regime,
+            pan: false,
             stats: TlbStats::default(),
         })
+    }
+
+    /// PSTATE.PAN for the entries filled from now on. A walk's permissions
+    /// ignore PAN (it applies per access), so a privileged TLB applies it
+    /// when it fills: with PAN set, a page EL0 can reach gets no read or
+    /// write comparator. A change drops every entry of a privileged TLB;
+    /// the EL0 TLB ignores PAN.
+    pub fn set_pan(&mut self, pan: bool) {
+        if self.regime != MmuIdx::El0 && self.pan != pan {
+            self.invalidate_all();
+        }
+        self.pan = pan;
     }
 
     /// The TLB's page size.
@@ -351,10 +366,15 @@ impl<P: PageSizeSource> Tlb<P> {
         if fill.flags.watched {
             write_extra |= flags::WATCH;
         }
-        let perms = match self.regime {
+        let mut perms = match self.regime {
             MmuIdx::El0 => fill.perms.el0,
             _ => fill.perms.el1,
         };
+        if self.regime != MmuIdx::El0 && self.pan && fill.perms.el0_accessible {
+            // PAN forbids privileged data accesses, not fetches.
+            perms.read = false;
+            perms.write = false;
+        }
         let cmp = |ok: bool, extra: u64| {
             if ok {
                 page | common | extra

@@ -23,16 +23,18 @@
 //!
 //! # PSTATE.PAN: what the CPU must do
 //!
-//! A fill records the permissions the walk computed, and for a privileged
-//! access those depend on PSTATE.PAN (a page EL0 can reach is not readable
-//! or writable at EL1 while PAN is set). The TLB does not see PAN, so the
-//! CPU keeps it coherent this way:
+//! A walk computes EL1 permissions without PAN ([`Permissions::allows`]
+//! applies it per access), but a TLB entry serves every later access to its
+//! page: an entry filled by an EL1 fetch would let a later EL1 read through
+//! even with PAN set (PAN does not forbid fetches). So the privileged TLBs
+//! apply PAN as they fill (with PAN set, a page EL0 can reach gets no read
+//! or write comparator), and must be told PAN's value:
 //!
 //! 1. On every change of PSTATE.PAN (MSR PAN, #imm; exception entry to EL1
-//!    with SCTLR_EL1.SPAN = 0; ERET restoring SPSR.PAN) the CPU first
-//!    updates the walker's `Stage1Regs::pan`, then calls
-//!    [`TlbSet::pan_changed`], which drops every privileged entry (EL1 and
-//!    EL2; EL0 entries do not depend on PAN).
+//!    with SCTLR_EL1.SPAN = 0; ERET restoring SPSR.PAN) the CPU sets the
+//!    walker's `Stage1Regs::pan` and calls [`TlbSet::set_pan`], which
+//!    records the new value and drops every EL1 and EL2 entry when it
+//!    changed (they were filled under the other value).
 //! 2. Unprivileged accesses (EL0, LDTR/STTR) use [`MmuIdx::El0`], whose
 //!    entries PAN never affects, so they survive the change.
 //!
