@@ -15,6 +15,8 @@ pub mod addr;
 pub mod arch;
 pub mod cpu;
 pub mod fdt;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod granule;
 pub mod machine;
 pub mod mem;

@@ -208,8 +208,9 @@ fn read_device_tree(info: &mut BootInfo, fdt: &Fdt<'_>) {
     for node in root.children() {
         // Secure-only RAM (QEMU virt with secure=on) is marked disabled.
         if node.str("device_type") == Some("memory") && is_enabled(&node) {
-            for (start, size) in node.reg(&root) {
-                info.ram.push(PhysRange::new(start, size));
+            match node.reg(&root) {
+                Ok(reg) => reg.for_each(|(start, size)| info.ram.push(PhysRange::new(start, size))),
+                Err(e) => info.dtb_problem = Some(DtbProblem::Malformed(e)),
             }
         }
     }
@@ -237,15 +238,22 @@ fn read_device_tree(info: &mut BootInfo, fdt: &Fdt<'_>) {
         _ => PsciConduit::None,
     };
     if info.board.uart_from_device_tree {
-        info.uart = fdt
-            .find_compatible("arm,pl011", |node, ancestors| {
-                if !is_enabled(&node) {
-                    return None;
-                }
-                let (address, _) = node.reg(ancestors.last()?).next()?;
-                translate_address(address, ancestors)
-            })
-            .unwrap_or(0);
+        let found = fdt.find_compatible("arm,pl011", |node, ancestors| {
+            if !is_enabled(&node) {
+                return None;
+            }
+            let first = node.reg(ancestors.last()?).map(|mut reg| reg.next());
+            match first {
+                Ok(Some((address, _))) => translate_address(address, ancestors).transpose(),
+                Ok(None) => None,
+                Err(e) => Some(Err(e)),
+            }
+        });
+        match found {
+            Some(Ok(address)) => info.uart = address,
+            Some(Err(e)) => info.dtb_problem = Some(DtbProblem::Malformed(e)),
+            None => info.uart = 0,
+        }
     }
 }
 

@@ -189,7 +189,7 @@ impl Cpu {
         }
     }
 
-    /// Translates one part (inside one 1K page) through the TLB, walking
+    /// Translates one part of `len` bytes (inside one 1K page) through the TLB, walking
     /// and filling on a miss. Returns the route and whether the memory is
     /// Device memory.
     fn translate_part(
@@ -197,11 +197,12 @@ impl Cpu {
         mem: &mut PhysMemoryMap,
         idx: MmuIdx,
         va: u64,
+        len: usize,
         kind: AccessKind,
     ) -> Result<(Route, PhysAddr, bool), Failure> {
         let tlb = self.tlb.tlb_mut(idx);
         let slot = tlb.slot_of(va);
-        match tlb.lookup(va, kind) {
+        match tlb.lookup(va, len as u64, kind) {
             TlbLookup::Hit { host } => {
                 let info = tlb.info(slot).copied().unwrap_or_default();
                 let pa = PhysAddr(info.pa_base.wrapping_add(va.wrapping_sub(info.map_base)));
@@ -299,7 +300,7 @@ impl Cpu {
                 break;
             }
             let (route, pa, device) = self
-                .translate_part(mem, idx, self.tlb_va(at, acc.kind), acc.kind)
+                .translate_part(mem, idx, self.tlb_va(at, acc.kind), n, acc.kind)
                 .map_err(|f| self.data_fault(at, f, acc, false))?;
             if device && !aligned {
                 return Err(self.alignment_fault(va, acc));
@@ -604,7 +605,7 @@ impl Cpu {
     ) -> Result<(Route, PhysAddr), Exception> {
         let idx = self.mmu_idx(false);
         let tva = self.tlb_va(pc, AccessKind::Execute);
-        match self.translate_part(mem, idx, tva, AccessKind::Execute) {
+        match self.translate_part(mem, idx, tva, 4, AccessKind::Execute) {
             Ok((route, pa, _)) => Ok((route, pa)),
             Err(f) => Err(self.instruction_abort(pc, f)),
         }

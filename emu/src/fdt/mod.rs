@@ -19,6 +19,11 @@ const FDT_END: u32 = 9;
 /// Nesting deeper than this is refused: real trees stay under ten.
 pub const MAX_DEPTH: usize = 16;
 
+/// The largest `#address-cells` or `#size-cells` accepted. The
+/// specification's bindings need at most 3 (PCI); libfdt and dtc refuse
+/// anything above 4 (`FDT_MAX_NCELLS`), and so does this reader.
+pub const MAX_CELLS: u32 = 4;
+
 /// What is wrong with a device tree blob.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FdtError {
@@ -43,6 +48,21 @@ pub enum FdtError {
     TooDeep,
     /// Node begin and end tokens do not pair up.
     Unbalanced,
+    /// `#address-cells` or `#size-cells` is above [`MAX_CELLS`].
+    BadCellCount {
+        /// The property's name.
+        property: &'static str,
+        /// Its value.
+        value: u32,
+    },
+    /// A `ranges` property whose length is not a whole number of entries,
+    /// or whose entries are zero cells wide.
+    BadRanges {
+        /// The length of the property in bytes.
+        len: usize,
+        /// The width of one entry in bytes, from the cell counts.
+        entry: usize,
+    },
 }
 
 impl fmt::Display for FdtError {
@@ -58,6 +78,13 @@ impl fmt::Display for FdtError {
             FdtError::Unterminated => f.write_str("a name or property runs off its block"),
             FdtError::TooDeep => write!(f, "nodes nest deeper than {MAX_DEPTH}"),
             FdtError::Unbalanced => f.write_str("node begin/end tokens do not pair up"),
+            FdtError::BadCellCount { property, value } => {
+                write!(f, "{property} = {value} is above the limit of {MAX_CELLS}")
+            }
+            FdtError::BadRanges { len, entry } => write!(
+                f,
+                "ranges of {len} bytes is not a whole number of {entry}-byte entries"
+            ),
         }
     }
 }
@@ -377,23 +404,33 @@ impl<'a> Node<'a> {
         })
     }
 
-    /// `#address-cells` for this node's children (default 2).
-    pub fn address_cells(&self) -> u32 {
-        self.u32("#address-cells").unwrap_or(2)
+    fn cell_count(&self, property: &'static str, default: u32) -> Result<u32, FdtError> {
+        match self.u32(property).unwrap_or(default) {
+            value if value > MAX_CELLS => Err(FdtError::BadCellCount { property, value }),
+            value => Ok(value),
+        }
     }
 
-    /// `#size-cells` for this node's children (default 1).
-    pub fn size_cells(&self) -> u32 {
-        self.u32("#size-cells").unwrap_or(1)
+    /// `#address-cells` for this node's children (default 2); above
+    /// [`MAX_CELLS`] is an error.
+    pub fn address_cells(&self) -> Result<u32, FdtError> {
+        self.cell_count("#address-cells", 2)
     }
 
-    /// The `reg` entries of this node, decoded with its parent's cell sizes.
-    pub fn reg(&self, parent: &Node<'a>) -> Cells<'a> {
-        Cells::new(
+    /// `#size-cells` for this node's children (default 1); above
+    /// [`MAX_CELLS`] is an error.
+    pub fn size_cells(&self) -> Result<u32, FdtError> {
+        self.cell_count("#size-cells", 1)
+    }
+
+    /// The `reg` entries of this node, decoded with its parent's cell sizes
+    /// (an error if the parent's are above [`MAX_CELLS`]).
+    pub fn reg(&self, parent: &Node<'a>) -> Result<Cells<'a>, FdtError> {
+        Ok(Cells::new(
             self.property("reg").unwrap_or(&[]),
-            parent.address_cells(),
-            parent.size_cells(),
-        )
+            parent.address_cells()?,
+            parent.size_cells()?,
+        ))
     }
 }
 
@@ -407,7 +444,8 @@ pub struct Property<'a> {
 }
 
 /// An (address, size) pair list such as `reg`; entries whose cell counts are
-/// over two (wider than 64 bits) or that are cut short end the list.
+/// over two (wider than 64 bits) or that are cut short end the list. Both
+/// counts are at most [`MAX_CELLS`], so an entry's width cannot overflow.
 #[derive(Clone, Copy)]
 pub struct Cells<'a> {
     raw: &'a [u8],
@@ -452,26 +490,38 @@ impl Iterator for Cells<'_> {
 /// Translates a bus address of a child of `ancestors.last()` up to a CPU
 /// physical address through each ancestor's `ranges` (an empty `ranges` is
 /// the identity, a missing one means the bus is not memory-mapped).
-pub fn translate_address(address: u64, ancestors: &[Node<'_>]) -> Option<u64> {
+///
+/// `Ok(None)`: the address is not memory-mapped, lies outside every range,
+/// or needs more than 64 bits. An error: a cell count above [`MAX_CELLS`],
+/// or a `ranges` that is not a whole number of non-empty entries.
+pub fn translate_address(address: u64, ancestors: &[Node<'_>]) -> Result<Option<u64>, FdtError> {
     let mut address = address;
     // ancestors[0] is the root: its children's addresses are CPU addresses.
     for i in (1..ancestors.len()).rev() {
         let bus = ancestors[i];
         let parent = ancestors[i - 1];
-        let ranges = bus.property("ranges")?;
+        let Some(ranges) = bus.property("ranges") else {
+            return Ok(None);
+        };
         if ranges.is_empty() {
             continue;
         }
         let (child_cells, parent_cells, size_cells) = (
-            bus.address_cells(),
-            parent.address_cells(),
-            bus.size_cells(),
+            bus.address_cells()?,
+            parent.address_cells()?,
+            bus.size_cells()?,
         );
-        if child_cells > 2 || parent_cells > 2 || size_cells > 2 {
-            return None;
-        }
         let entry = 4 * (child_cells + parent_cells + size_cells) as usize;
-        address = ranges.chunks_exact(entry).find_map(|r| {
+        if entry == 0 || ranges.len() % entry != 0 {
+            return Err(FdtError::BadRanges {
+                len: ranges.len(),
+                entry,
+            });
+        }
+        if child_cells > 2 || parent_cells > 2 || size_cells > 2 {
+            return Ok(None);
+        }
+        let found = ranges.chunks_exact(entry).find_map(|r| {
             let child = read_cells(r, 0, child_cells)?;
             let parent = read_cells(r, 4 * child_cells as usize, parent_cells)?;
             let size = read_cells(r, 4 * (child_cells + parent_cells) as usize, size_cells)?;
@@ -479,9 +529,13 @@ pub fn translate_address(address: u64, ancestors: &[Node<'_>]) -> Option<u64> {
             (offset < size)
                 .then(|| parent.checked_add(offset))
                 .flatten()
-        })?;
+        });
+        match found {
+            Some(a) => address = a,
+            None => return Ok(None),
+        }
     }
-    Some(address)
+    Ok(Some(address))
 }
 
 #[cfg(test)]

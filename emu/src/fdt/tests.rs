@@ -1,6 +1,7 @@
 //! Device-tree reader tests on blobs built here, well-formed and broken.
 
 use super::*;
+use alloc::string::ToString;
 use alloc::vec::Vec;
 
 /// Builds a DTB: `begin`/`prop`/`end` append to the structure block.
@@ -118,7 +119,7 @@ fn reads_properties_and_paths() {
     assert_eq!(chosen.str("bootargs"), Some("cmds=info; poweroff"));
     assert_eq!(chosen.u32("linux,initrd-start"), Some(0x0800_0000));
     let memory = fdt.find_node("/memory").unwrap();
-    let regs: Vec<_> = memory.reg(&fdt.root()).collect();
+    let regs: Vec<_> = memory.reg(&fdt.root()).unwrap().collect();
     assert_eq!(regs, [(0, 0x3c00_0000)]);
     assert!(fdt.find_node("/nowhere").is_none());
     let names: Vec<_> = fdt.root().children().map(|c| c.name()).collect();
@@ -131,8 +132,8 @@ fn translates_a_uart_through_bus_ranges() {
     let fdt = Fdt::new(&blob).unwrap();
     let uart = fdt.find_compatible("arm,pl011", |node, ancestors| {
         let parent = ancestors.last()?;
-        let (bus_address, size) = node.reg(parent).next()?;
-        Some((translate_address(bus_address, ancestors)?, size))
+        let (bus_address, size) = node.reg(parent).ok()?.next()?;
+        Some((translate_address(bus_address, ancestors).ok()??, size))
     });
     assert_eq!(uart, Some((0x3f20_1000, 0x200)));
 }
@@ -144,9 +145,9 @@ fn address_outside_every_range_does_not_translate() {
     let ancestors = [fdt.root(), fdt.find_node("/soc").unwrap()];
     assert_eq!(
         translate_address(0x7e00_0000, &ancestors),
-        Some(0x3f00_0000)
+        Ok(Some(0x3f00_0000))
     );
-    assert_eq!(translate_address(0x1000, &ancestors), None);
+    assert_eq!(translate_address(0x1000, &ancestors), Ok(None));
 }
 
 #[test]
@@ -246,11 +247,103 @@ fn every_truncation_and_corruption_is_an_error_not_a_panic() {
         if let Ok(fdt) = Fdt::new(&bad) {
             let _ = fdt.find_node("/chosen").and_then(|c| c.str("bootargs"));
             let _ = fdt.find_compatible("arm,pl011", |n, a| {
-                translate_address(n.reg(a.last()?).next()?.0, a)
+                translate_address(n.reg(a.last()?).ok()?.next()?.0, a).ok()?
             });
             for node in fdt.root().children() {
-                let _ = node.reg(&fdt.root()).count();
+                let _ = node.reg(&fdt.root()).map(Iterator::count);
             }
         }
     }
+}
+
+fn from_hex(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Issue 11, defect 1: the root says `#size-cells = <0xffffffff>` and a
+/// child is a memory node without `reg`.
+const HUGE_SIZE_CELLS: &str = "d00dfeed00000084000000280000006c0000000000000011000000100000000000000018000000440000000100000000000000030000000400000000ffffffff000000016d656d6f7279000000000003000000070000000c6d656d6f727900000000000200000002000000092373697a652d63656c6c73006465766963655f7479706500";
+
+#[test]
+fn huge_cell_counts_are_refused_with_a_message() {
+    let blob = from_hex(HUGE_SIZE_CELLS);
+    let fdt = Fdt::new(&blob).unwrap();
+    let root = fdt.root();
+    let memory = root.children().next().unwrap();
+    assert_eq!(memory.str("device_type"), Some("memory"));
+    let refused = memory.reg(&root).err().unwrap();
+    assert_eq!(
+        refused,
+        FdtError::BadCellCount {
+            property: "#size-cells",
+            value: 0xffff_ffff
+        }
+    );
+    assert_eq!(
+        refused.to_string(),
+        "#size-cells = 4294967295 is above the limit of 4"
+    );
+    // The same for a huge #address-cells, and the limit itself is fine.
+    let mut b = Builder::new();
+    b.begin("").prop_cells("#address-cells", &[0x8000_0000]);
+    b.begin("memory")
+        .prop("device_type", b"memory\0")
+        .end()
+        .end();
+    let blob = b.finish();
+    let fdt = Fdt::new(&blob).unwrap();
+    let memory = fdt.root().children().next().unwrap();
+    assert!(matches!(
+        memory.reg(&fdt.root()),
+        Err(FdtError::BadCellCount {
+            property: "#address-cells",
+            value: 0x8000_0000
+        })
+    ));
+    let mut b = Builder::new();
+    b.begin("")
+        .prop_cells("#address-cells", &[MAX_CELLS])
+        .prop_cells("#size-cells", &[MAX_CELLS]);
+    b.begin("memory")
+        .prop_cells("reg", &[0; 2 * MAX_CELLS as usize])
+        .end()
+        .end();
+    let blob = b.finish();
+    let fdt = Fdt::new(&blob).unwrap();
+    let memory = fdt.root().children().next().unwrap();
+    // Accepted, but wider than 64 bits: no entry.
+    assert_eq!(memory.reg(&fdt.root()).unwrap().count(), 0);
+}
+
+/// Issue 11, defect 2: zero cells everywhere above a bus with 1/1 cells
+/// and an empty `ranges`.
+#[test]
+fn zero_width_ranges_do_not_translate() {
+    let mut b = Builder::new();
+    b.begin("")
+        .prop_cells("#address-cells", &[0])
+        .prop_cells("#size-cells", &[0]);
+    b.begin("outer")
+        .prop_cells("#address-cells", &[0])
+        .prop_cells("#size-cells", &[0])
+        .prop_cells("ranges", &[0]);
+    b.begin("inner")
+        .prop_cells("#address-cells", &[1])
+        .prop_cells("#size-cells", &[1])
+        .prop("ranges", &[]);
+    b.begin("uart")
+        .prop("compatible", b"arm,pl011\0")
+        .prop_cells("reg", &[0x1000, 0x100])
+        .end();
+    b.end().end().end();
+    let blob = b.finish();
+    let fdt = Fdt::new(&blob).unwrap();
+    let found = fdt.find_compatible("arm,pl011", |node, ancestors| {
+        let (address, _) = node.reg(ancestors.last()?).ok()?.next()?;
+        Some(translate_address(address, ancestors))
+    });
+    assert_eq!(found, Some(Err(FdtError::BadRanges { len: 4, entry: 0 })));
 }

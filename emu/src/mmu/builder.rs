@@ -168,6 +168,17 @@ impl Reserve {
     }
 }
 
+/// What `PageTable::change_level` does to a leaf the window covers wholly.
+#[derive(Clone, Copy)]
+enum LeafChange {
+    /// Remove it (`unmap`).
+    Unmap,
+    /// Give it these leaf bits, keeping its output address (`protect`).
+    Protect(u64),
+    /// Leave it: only merge tables that became uniform (after `map`).
+    Merge,
+}
+
 /// One set of translation tables (the tables under one TTBR or VTTBR).
 ///
 /// The caller owns the table memory and passes it to every operation;
@@ -268,17 +279,43 @@ impl PageTable {
             bits,
             &mut progress,
         );
-        if result.is_err() && progress > window.start {
-            // Undo: every leaf written so far lies in [start, progress) and
-            // was written by this call, so unmapping it splits nothing.
-            let undo = Window {
-                start: window.start,
-                end: progress,
-            };
-            let mut none = Reserve::empty(g.granule.size() as usize);
-            let _ = self.unmap_level(mem, g.start_level, self.root, 0, undo, &mut none);
+        let mut none = Reserve::empty(g.granule.size() as usize);
+        match result {
+            // Only now may the new leaves merge with their neighbours: a
+            // merge before a failure would leave the undo a block to split,
+            // with no memory to split it.
+            Ok(()) => self.change_level(
+                mem,
+                g.start_level,
+                self.root,
+                0,
+                window,
+                LeafChange::Merge,
+                &mut none,
+            ),
+            Err(e) => {
+                if progress > window.start {
+                    // Undo: every leaf written so far lies in [start,
+                    // progress), was written by this call and merged with
+                    // nothing, so unmapping it needs no table. An error
+                    // here means someone else edited the tables.
+                    let undo = Window {
+                        start: window.start,
+                        end: progress,
+                    };
+                    self.change_level(
+                        mem,
+                        g.start_level,
+                        self.root,
+                        0,
+                        undo,
+                        LeafChange::Unmap,
+                        &mut none,
+                    )?;
+                }
+                Err(e)
+            }
         }
-        result
     }
 
     /// Replace whatever is mapped in the range by a new mapping. On a live
@@ -297,6 +334,9 @@ impl PageTable {
         self.leaf_bits(attrs)?;
         let window = self.window(input, len)?;
         self.check_output(output, len)?;
+        if len == 0 {
+            return Ok(());
+        }
         let g = self.config.geometry();
         if let Err(MapError::AlreadyMapped { address }) =
             self.check_unmapped(mem, g.start_level, self.root, 0, window)
@@ -321,12 +361,7 @@ impl PageTable {
         if len == 0 {
             return Ok(());
         }
-        let g = self.config.geometry();
-        let needed = self.plan(mem, g.start_level, self.root, 0, window, None)?;
-        let mut reserve = Reserve::fill(mem, needed, g.granule.size() as usize)?;
-        let result = self.unmap_level(mem, g.start_level, self.root, 0, window, &mut reserve);
-        reserve.release(mem);
-        result
+        self.change(mem, window, LeafChange::Unmap)
     }
 
     /// Give every mapped page in the range the attributes `attrs`, keeping
@@ -344,11 +379,29 @@ impl PageTable {
         if len == 0 {
             return Ok(());
         }
+        self.change(mem, window, LeafChange::Protect(bits))
+    }
+
+    /// `unmap` or `protect` of a non-empty window: plan the splits, reserve
+    /// their tables, then change the leaves.
+    fn change<M: TableMemory + ?Sized>(
+        &mut self,
+        mem: &mut M,
+        window: Window,
+        change: LeafChange,
+    ) -> Result<(), MapError> {
         let g = self.config.geometry();
-        let needed = self.plan(mem, g.start_level, self.root, 0, window, Some(bits))?;
+        let needed = self.plan(mem, g.start_level, self.root, 0, window, change)?;
         let mut reserve = Reserve::fill(mem, needed, g.granule.size() as usize)?;
-        let result =
-            self.protect_level(mem, g.start_level, self.root, 0, window, bits, &mut reserve);
+        let result = self.change_level(
+            mem,
+            g.start_level,
+            self.root,
+            0,
+            window,
+            change,
+            &mut reserve,
+        );
         reserve.release(mem);
         result
     }
@@ -421,14 +474,17 @@ impl PageTable {
         }
     }
 
-    /// The indices of `table` (at `level`, covering input from `base`) that
-    /// the window touches.
-    fn index_range(&self, level: u8, base: u64, w: Window) -> (usize, usize) {
+    /// The first and last indices of `table` (at `level`, covering input
+    /// from `base`) that the window touches; `None` for an empty window.
+    fn index_range(&self, level: u8, base: u64, w: Window) -> Option<(usize, usize)> {
+        if w.start >= w.end {
+            return None;
+        }
         let shift = self.geometry().level_shift(level);
-        (
+        Some((
             ((w.start - base) >> shift) as usize,
             ((w.end - 1 - base) >> shift) as usize,
-        )
+        ))
     }
 
     fn slot(table: PhysAddr, index: usize) -> PhysAddr {
@@ -452,8 +508,11 @@ impl PageTable {
         w: Window,
     ) -> impl Iterator<Item = (usize, u64, Window)> {
         let span = self.geometry().entry_span(level);
-        let (first, last) = self.index_range(level, base, w);
-        (first..=last).map(move |index| {
+        let indices = match self.index_range(level, base, w) {
+            Some((first, last)) => first..last + 1,
+            None => 0..0,
+        };
+        indices.map(move |index| {
             let entry_base = base + index as u64 * span;
             let clipped = Window {
                 start: w.start.max(entry_base),
@@ -581,7 +640,9 @@ impl PageTable {
             return;
         }
         let run = 1usize << contiguous_entries_log2(g.granule, level);
-        let (first, last) = self.index_range(level, base, w);
+        let Some((first, last)) = self.index_range(level, base, w) else {
+            return;
+        };
         let mut index = first & !(run - 1);
         while index <= last {
             self.normalize_run(mem, level, table, index);
@@ -589,14 +650,16 @@ impl PageTable {
         }
     }
 
-    /// Replace the table under the entry at `slot` (of `level`) by a block or
-    /// by nothing when all its entries allow it; never on a live table.
+    /// Replace the table under the entry at `slot` (of `level`) by nothing
+    /// when it is empty, or (with `merge`) by a block when its entries
+    /// allow it; never on a live table.
     fn try_collapse<M: TableMemory + ?Sized>(
         &self,
         mem: &mut M,
         level: u8,
         slot: PhysAddr,
         table: PhysAddr,
+        merge: bool,
     ) {
         if self.live {
             return;
@@ -615,7 +678,10 @@ impl PageTable {
                 0
             }
             DescriptorKind::Leaf { output } => {
-                if !block_allowed(g.granule, level) || !output.is_aligned(g.entry_span(level)) {
+                if !merge
+                    || !block_allowed(g.granule, level)
+                    || !output.is_aligned(g.entry_span(level))
+                {
                     return;
                 }
                 let attrs = head & LEAF_ATTR_MASK;
@@ -749,15 +815,17 @@ impl PageTable {
                 bits,
                 progress,
             );
-            self.try_collapse(mem, level, slot, next);
+            // Frees a table this call added if nothing went into it; merges
+            // wait for the whole map to succeed (see `map`).
+            self.try_collapse(mem, level, slot, next, false);
             result?;
         }
         self.normalize_runs(mem, level, table, base, w);
         Ok(())
     }
 
-    /// How many tables an unmap (`new_bits` = None) or protect of the window
-    /// needs for splits; refuses what a live table does not allow.
+    /// How many tables an unmap or protect of the window needs for splits;
+    /// refuses what a live table does not allow.
     fn plan<M: TableMemory + ?Sized>(
         &self,
         mem: &mut M,
@@ -765,7 +833,7 @@ impl PageTable {
         table: PhysAddr,
         base: u64,
         w: Window,
-        new_bits: Option<u64>,
+        change: LeafChange,
     ) -> Result<usize, MapError> {
         let g = self.geometry();
         let span = g.entry_span(level);
@@ -776,7 +844,7 @@ impl PageTable {
             match classify(d, g.granule, level) {
                 DescriptorKind::Invalid => {}
                 DescriptorKind::Table { next } => {
-                    needed += self.plan(mem, level + 1, next, entry_base, clipped, new_bits)?;
+                    needed += self.plan(mem, level + 1, next, entry_base, clipped, change)?;
                 }
                 DescriptorKind::Reserved => return Err(MapError::CorruptTable { address }),
                 DescriptorKind::Leaf { output } => {
@@ -793,10 +861,13 @@ impl PageTable {
                     }
                     let partial_run =
                         d & CONTIGUOUS != 0 && !self.run_inside(level, base, index, w);
-                    match new_bits {
-                        None if partial_run => return Err(MapError::BreakBeforeMake { address }),
-                        None => {}
-                        Some(bits) => {
+                    match change {
+                        LeafChange::Merge => {}
+                        LeafChange::Unmap if partial_run => {
+                            return Err(MapError::BreakBeforeMake { address })
+                        }
+                        LeafChange::Unmap => {}
+                        LeafChange::Protect(bits) => {
                             let new = descriptor::leaf(level, output, bits) | (d & CONTIGUOUS);
                             let changed = new ^ d;
                             if changed & !PERMISSION_BITS != 0 || (partial_run && changed != 0) {
@@ -845,50 +916,19 @@ impl PageTable {
         Ok(table)
     }
 
-    fn unmap_level<M: TableMemory + ?Sized>(
-        &self,
-        mem: &mut M,
-        level: u8,
-        table: PhysAddr,
-        base: u64,
-        w: Window,
-        reserve: &mut Reserve,
-    ) -> Result<(), MapError> {
-        let g = self.geometry();
-        let span = g.entry_span(level);
-        for (index, entry_base, clipped) in self.entries(level, base, w) {
-            let slot = Self::slot(table, index);
-            let d = mem.read_descriptor(slot);
-            let address = self.address_of(clipped.start);
-            let next = match classify(d, g.granule, level) {
-                DescriptorKind::Invalid => continue,
-                DescriptorKind::Reserved => return Err(MapError::CorruptTable { address }),
-                DescriptorKind::Table { next } => next,
-                DescriptorKind::Leaf { output } => {
-                    if clipped.start == entry_base && clipped.end == entry_base + span {
-                        mem.write_descriptor(slot, 0);
-                        continue;
-                    }
-                    self.split(mem, level, slot, d, output, reserve, address)?
-                }
-            };
-            let result = self.unmap_level(mem, level + 1, next, entry_base, clipped, reserve);
-            self.try_collapse(mem, level, slot, next);
-            result?;
-        }
-        self.normalize_runs(mem, level, table, base, w);
-        Ok(())
-    }
-
+    /// The one walk behind `unmap`, `protect` and the merge after `map`:
+    /// leaves the window covers wholly get `change`, leaves it covers in
+    /// part are split first (from `reserve`), and every table the window
+    /// reaches is collapsed when it can be.
     #[allow(clippy::too_many_arguments)] // one recursion step's full state
-    fn protect_level<M: TableMemory + ?Sized>(
+    fn change_level<M: TableMemory + ?Sized>(
         &self,
         mem: &mut M,
         level: u8,
         table: PhysAddr,
         base: u64,
         w: Window,
-        bits: u64,
+        change: LeafChange,
         reserve: &mut Reserve,
     ) -> Result<(), MapError> {
         let g = self.geometry();
@@ -902,21 +942,29 @@ impl PageTable {
                 DescriptorKind::Reserved => return Err(MapError::CorruptTable { address }),
                 DescriptorKind::Table { next } => next,
                 DescriptorKind::Leaf { output } => {
-                    if clipped.start == entry_base && clipped.end == entry_base + span {
-                        // On a live table the plan made sure the run stays
-                        // uniform, so its contiguous bit is kept as it is.
-                        let new = descriptor::leaf(level, output, bits) | (d & CONTIGUOUS);
-                        if new != d {
-                            mem.write_descriptor(slot, new);
+                    let whole = clipped.start == entry_base && clipped.end == entry_base + span;
+                    match change {
+                        LeafChange::Merge => continue,
+                        LeafChange::Unmap if whole => {
+                            mem.write_descriptor(slot, 0);
+                            continue;
                         }
-                        continue;
+                        LeafChange::Protect(bits) if whole => {
+                            // On a live table the plan made sure the run
+                            // stays uniform, so its contiguous bit is kept.
+                            let new = descriptor::leaf(level, output, bits) | (d & CONTIGUOUS);
+                            if new != d {
+                                mem.write_descriptor(slot, new);
+                            }
+                            continue;
+                        }
+                        _ => self.split(mem, level, slot, d, output, reserve, address)?,
                     }
-                    self.split(mem, level, slot, d, output, reserve, address)?
                 }
             };
             let result =
-                self.protect_level(mem, level + 1, next, entry_base, clipped, bits, reserve);
-            self.try_collapse(mem, level, slot, next);
+                self.change_level(mem, level + 1, next, entry_base, clipped, change, reserve);
+            self.try_collapse(mem, level, slot, next, true);
             result?;
         }
         self.normalize_runs(mem, level, table, base, w);

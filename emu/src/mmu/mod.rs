@@ -105,5 +105,6 @@ pub use translation::{MemoryAttributes, Permissions, Rwx, Translation};
 pub use walk::{WalkObserver, WalkStep, WalkTrace};
 pub use walker::{Walk, Walker};
 
-#[cfg(test)]
-mod tests;
+#[cfg(any(test, feature = "fuzzing"))]
+#[cfg_attr(not(test), allow(dead_code, missing_docs))]
+pub(crate) mod tests;

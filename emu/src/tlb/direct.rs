@@ -107,6 +107,8 @@ pub struct Tlb<P: PageSizeSource = RuntimePageSize> {
     info: Box<[EntryInfo]>,
     large: LargeTable,
     regime: MmuIdx,
+    /// PSTATE.PAN as the privileged entries were filled with it.
+    pan: bool,
     stats: TlbStats,
 }
 
@@ -124,8 +126,21 @@ impl<P: PageSizeSource> Tlb<P> {
             info: vec![EntryInfo::default(); entries].into_boxed_slice(),
             large: LargeTable::new(LARGE_MAPPINGS, entries),
             regime,
+            pan: false,
             stats: TlbStats::default(),
         })
+    }
+
+    /// PSTATE.PAN for the entries filled from now on. A walk's permissions
+    /// ignore PAN (it applies per access), so a privileged TLB applies it
+    /// when it fills: with PAN set, a page EL0 can reach gets no read or
+    /// write comparator. A change drops every entry of a privileged TLB;
+    /// the EL0 TLB ignores PAN.
+    pub fn set_pan(&mut self, pan: bool) {
+        if self.regime != MmuIdx::El0 && self.pan != pan {
+            self.invalidate_all();
+        }
+        self.pan = pan;
     }
 
     /// The TLB's page size.
@@ -220,26 +235,36 @@ impl<P: PageSizeSource> Tlb<P> {
         }
     }
 
-    /// The slow path's lookup, after [`Tlb::probe`] failed: counts a
-    /// slow-path access or a miss. Drops a do-not-cache entry.
-    pub fn lookup(&mut self, va: u64, kind: AccessKind) -> TlbLookup {
+    /// The slow path's lookup of the `size` bytes at `va`, after
+    /// [`Tlb::probe`] failed: counts a slow-path access or a miss. Drops a
+    /// do-not-cache entry. An entry serves only if it covers every byte:
+    /// bytes past its TLB page, or (for a small guest page) past its
+    /// mapping, are a miss, so the caller must cut accesses at the smallest
+    /// guest page and walk each piece.
+    pub fn lookup(&mut self, va: u64, size: u64, kind: AccessKind) -> TlbLookup {
         let page_mask = self.page.page_mask();
         let slot = self.slot_of(va);
         let e = self.entries[slot];
         let cmp = Self::comparator(&e, kind);
         let page = va & page_mask;
-        if !self.asid_ok(e.asid) || cmp & (page_mask | flags::INVALID) != page {
+        let last = va.wrapping_add(size.max(1) - 1);
+        if !self.asid_ok(e.asid)
+            || cmp & (page_mask | flags::INVALID) != page
+            || last & page_mask != page
+        {
             self.stats.misses = self.stats.misses.wrapping_add(1);
             return TlbLookup::Miss;
         }
         let fl = cmp & flags::ALL;
         if fl == 0 {
-            // Usable, but the caller's access crossed the page.
+            // Usable: the fast path refused it for some other reason.
             return TlbLookup::Hit {
                 host: va.wrapping_add(e.addend),
             };
         }
-        let other_guest_page = fl & flags::SMALL_PAGE != 0 && !self.info[slot].mapping_contains(va);
+        let info = &self.info[slot];
+        let other_guest_page = fl & flags::SMALL_PAGE != 0
+            && !(info.mapping_contains(va) && info.mapping_contains(last));
         if fl & flags::NOCACHE != 0 || other_guest_page {
             if fl & flags::NOCACHE != 0 {
                 self.drop_slot(slot);
@@ -314,10 +339,15 @@ impl<P: PageSizeSource> Tlb<P> {
         if fill.flags.watched {
             write_extra |= flags::WATCH;
         }
-        let perms = match self.regime {
+        let mut perms = match self.regime {
             MmuIdx::El0 => fill.perms.el0,
             _ => fill.perms.el1,
         };
+        if self.regime != MmuIdx::El0 && self.pan && fill.perms.el0_accessible {
+            // PAN forbids privileged data accesses, not fetches.
+            perms.read = false;
+            perms.write = false;
+        }
         let cmp = |ok: bool, extra: u64| {
             if ok {
                 page | common | extra

@@ -76,6 +76,17 @@ impl<P: PageSizeSource> TlbSet<P> {
         self.tlbs.iter_mut().for_each(Tlb::invalidate_all);
     }
 
+    /// PSTATE.PAN is now `pan` (MSR PAN, an exception entry that sets it
+    /// with SCTLR_EL1.SPAN clear, or an ERET that restores it). The walker
+    /// computes permissions without PAN, so the privileged TLBs apply it
+    /// as they fill, and a change drops their entries; EL0 entries do not
+    /// depend on PAN and stay. The CPU calls this whenever it sets the
+    /// walker's PAN, before the next access. See the module documentation.
+    pub fn set_pan(&mut self, pan: bool) {
+        self.tlb_mut(MmuIdx::El1).set_pan(pan);
+        self.tlb_mut(MmuIdx::El2).set_pan(pan);
+    }
+
     /// TLBI VMALLE1: every EL1&0 entry.
     pub fn tlbi_vmalle1(&mut self) {
         self.el10().for_each(Tlb::invalidate_all);

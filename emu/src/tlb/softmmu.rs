@@ -67,10 +67,25 @@ impl<F: fmt::Display> fmt::Display for MemoryFault<F> {
     }
 }
 
+/// The smallest guest page (the 4K granule): no access piece may cross
+/// one, whatever the TLB page size.
+const MIN_GUEST_PAGE: u64 = 1 << 12;
+
 /// Where one access goes once its entry is known.
+#[derive(Clone, Copy)]
 enum Route {
     Host(u64),
     Phys(PhysAddr),
+}
+
+impl Route {
+    /// The route of the byte `i` bytes further on.
+    fn offset(self, i: u64) -> Route {
+        match self {
+            Route::Host(host) => Route::Host(host.wrapping_add(i)),
+            Route::Phys(pa) => Route::Phys(PhysAddr(pa.0.wrapping_add(i))),
+        }
+    }
 }
 
 fn le(bytes: &[u8]) -> u64 {
@@ -148,6 +163,13 @@ impl<P: PageSizeSource> TlbSet<P> {
     }
 
     /// Everything the fast path does not serve.
+    ///
+    /// An access is cut where it crosses a TLB page or a page of the
+    /// smallest guest granule (4K), whichever is smaller: each piece then
+    /// lies in one guest page, so each is translated and permission-checked
+    /// on its own. Every piece is resolved before any is performed, so an
+    /// access that faults on its second page has no effect at all (a store
+    /// writes nothing).
     #[allow(clippy::too_many_arguments)]
     fn slow_access<T: MissHandler>(
         &mut self,
@@ -160,27 +182,45 @@ impl<P: PageSizeSource> TlbSet<P> {
         value: u64,
     ) -> Result<u64, MemoryFault<T::Fault>> {
         let n = size.bytes();
-        let page_mask = self.tlb(idx).page_size().page_mask();
-        if va.0 & page_mask != va.0.wrapping_add(n - 1) & page_mask {
-            // Crosses a TLB page: byte by byte, each with its own entry.
-            let mut v = 0;
-            for i in 0..n {
-                let b = self.slow_access(
-                    map,
-                    t,
-                    idx,
-                    va.add(i),
-                    AccessSize::Byte,
-                    kind,
-                    value >> (8 * i),
-                )?;
-                v |= b << (8 * i);
-            }
-            return Ok(v);
+        let piece = self.tlb(idx).page_size().size().min(MIN_GUEST_PAGE);
+        let to_boundary = piece - (va.0 & (piece - 1));
+        if to_boundary >= n {
+            let route = self.resolve(map, t, idx, va, n, kind, size)?;
+            return Self::perform(map, route, size, kind, value);
         }
-        let route = match self.tlb_mut(idx).lookup(va.0, kind) {
-            TlbLookup::Hit { host } => Route::Host(host),
-            TlbLookup::Slow { slot, flags } => self.route(idx, slot, va, flags, t, size)?,
+        let second = VirtAddr(va.0.wrapping_add(to_boundary));
+        let first_route = self.resolve(map, t, idx, va, to_boundary, kind, size)?;
+        let second_route = self.resolve(map, t, idx, second, n - to_boundary, kind, size)?;
+        let mut v = 0;
+        for i in 0..n {
+            let route = if i < to_boundary {
+                first_route.offset(i)
+            } else {
+                second_route.offset(i - to_boundary)
+            };
+            let b = Self::perform(map, route, AccessSize::Byte, kind, value >> (8 * i))?;
+            v |= b << (8 * i);
+        }
+        Ok(v)
+    }
+
+    /// Where the `len` bytes at `va` (inside one TLB page and one guest
+    /// page) go, after a walk on a miss and the permission check.
+    #[allow(clippy::too_many_arguments)]
+    fn resolve<T: MissHandler>(
+        &mut self,
+        map: &mut PhysMemoryMap,
+        t: &mut T,
+        idx: MmuIdx,
+        va: VirtAddr,
+        len: u64,
+        kind: AccessKind,
+        size: AccessSize,
+    ) -> Result<Route, MemoryFault<T::Fault>> {
+        let page_mask = self.tlb(idx).page_size().page_mask();
+        match self.tlb_mut(idx).lookup(va.0, len, kind) {
+            TlbLookup::Hit { host } => Ok(Route::Host(host)),
+            TlbLookup::Slow { slot, flags } => self.route(idx, slot, va, len, flags, t, size),
             TlbLookup::Miss => {
                 self.sync_map(map);
                 let fill = t
@@ -195,11 +235,12 @@ impl<P: PageSizeSource> TlbSet<P> {
                 }
                 let tlb = self.tlb_mut(idx);
                 let slot = tlb.fill(&fill, map).map_err(MemoryFault::Tlb)?;
+                let wrong = MemoryFault::Tlb(TlbError::Fill(FillError::WrongAddress {
+                    accessed: va,
+                    filled: fill.va,
+                }));
                 let Some(e) = tlb.entry(slot).copied() else {
-                    return Err(MemoryFault::Tlb(TlbError::Fill(FillError::WrongAddress {
-                        accessed: va,
-                        filled: fill.va,
-                    })));
+                    return Err(wrong);
                 };
                 let cmp = match kind {
                     AccessKind::Read => e.addr_read,
@@ -207,20 +248,28 @@ impl<P: PageSizeSource> TlbSet<P> {
                     AccessKind::Execute => e.addr_code,
                 };
                 if cmp & page_mask != va.0 & page_mask {
-                    return Err(MemoryFault::Tlb(TlbError::Fill(FillError::WrongAddress {
-                        accessed: va,
-                        filled: fill.va,
-                    })));
+                    return Err(wrong);
                 }
                 match cmp & flags::ALL {
-                    0 => Route::Host(va.0.wrapping_add(e.addend)),
+                    0 => Ok(Route::Host(va.0.wrapping_add(e.addend))),
                     fl => {
                         tlb.count_slow_path();
-                        self.route(idx, slot, va, fl, t, size)?
+                        self.route(idx, slot, va, len, fl, t, size)
                     }
                 }
             }
-        };
+        }
+    }
+
+    /// Carries out an access of `size` whose route is known.
+    fn perform<F>(
+        map: &mut PhysMemoryMap,
+        route: Route,
+        size: AccessSize,
+        kind: AccessKind,
+        value: u64,
+    ) -> Result<u64, MemoryFault<F>> {
+        let n = size.bytes();
         match route {
             Route::Host(host) => {
                 let r = arena_range(host, n);
@@ -253,18 +302,22 @@ impl<P: PageSizeSource> TlbSet<P> {
         }
     }
 
-    /// Where an access through a flagged entry goes.
+    /// Where an access to the `len` bytes at `va` through a flagged entry
+    /// goes; all of them must lie in the entry's mapping.
+    #[allow(clippy::too_many_arguments)]
     fn route<T: MissHandler>(
         &mut self,
         idx: MmuIdx,
         slot: usize,
         va: VirtAddr,
+        len: u64,
         fl: u64,
         t: &mut T,
         size: AccessSize,
     ) -> Result<Route, MemoryFault<T::Fault>> {
         let tlb = self.tlb(idx);
-        let Some(pa) = tlb.phys_addr(slot, va.0) else {
+        let last = va.0.wrapping_add(len - 1);
+        let (Some(pa), Some(_)) = (tlb.phys_addr(slot, va.0), tlb.phys_addr(slot, last)) else {
             return Err(MemoryFault::Tlb(TlbError::Fill(FillError::WrongAddress {
                 accessed: va,
                 filled: VirtAddr(tlb.info(slot).map_or(0, |i| i.map_base)),

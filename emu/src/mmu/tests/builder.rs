@@ -457,3 +457,56 @@ fn upper_range_tables_serve_ttbr1() {
     assert_eq!(t.output, PhysAddr(0x5000_ffff));
     finish(table, arena);
 }
+
+/// Issue 11, defect 4: the new pages merge with the old ones into a 2M
+/// block before the allocation that fails; the undo must still unmap them.
+#[test]
+fn out_of_memory_after_a_merge_leaves_every_mapping_as_it_was() {
+    let (mut arena, mut table) = setup(Granule::K4, 39);
+    table.map(&mut arena, 0, PhysAddr(0), M2 / 2, rw()).unwrap();
+    let before = arena.live_tables();
+    arena.limit = Some(arena.allocations);
+    assert_eq!(
+        table.map(&mut arena, M2 / 2, PhysAddr(M2 / 2), 3 * M2 / 2 + K4, rw()),
+        Err(MapError::OutOfMemory)
+    );
+    for va in (M2 / 2..2 * M2 + K4).step_by(K4 as usize) {
+        assert!(walk(&table, &arena, va).is_err(), "{va:#x} still mapped");
+    }
+    for va in (0..M2 / 2).step_by(K4 as usize) {
+        let t = walk(&table, &arena, va).unwrap();
+        assert_eq!((t.level, t.output), (3, PhysAddr(va)));
+    }
+    assert_eq!(arena.live_tables(), before);
+    arena.limit = None;
+    table
+        .map(&mut arena, M2 / 2, PhysAddr(M2 / 2), 3 * M2 / 2 + K4, rw())
+        .unwrap();
+    assert_eq!(walk(&table, &arena, 0).unwrap().level, 2);
+    finish(table, arena);
+}
+
+/// Issue 11, defect 3: zero bytes at the lowest address of either range,
+/// for every operation, is Ok and changes nothing, as it is for `map`.
+#[test]
+fn zero_length_operations_are_no_ops_at_the_bottom_of_each_range() {
+    for upper in [false, true] {
+        let config = if upper {
+            TableConfig::stage1_upper(Granule::K4, 39, 40).unwrap()
+        } else {
+            TableConfig::stage1(Granule::K4, 39, 40).unwrap()
+        };
+        let bottom = if upper { !((1u64 << 39) - 1) } else { 0 };
+        let mut arena = Arena::new();
+        let mut table = PageTable::new(config, &mut arena).unwrap();
+        let tables = arena.live_tables();
+        table.map(&mut arena, bottom, PhysAddr(0), 0, rw()).unwrap();
+        table
+            .remap(&mut arena, bottom, PhysAddr(0), 0, rw())
+            .unwrap();
+        table.unmap(&mut arena, bottom, 0).unwrap();
+        table.protect(&mut arena, bottom, 0, ro()).unwrap();
+        assert_eq!(arena.live_tables(), tables);
+        finish(table, arena);
+    }
+}

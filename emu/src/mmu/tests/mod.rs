@@ -1,18 +1,28 @@
 //! Host tests of the MMU model: builder scenarios, hand-built tables for the
-//! walker, and randomized builder/walker agreement.
+//! walker, and randomized builder/walker agreement. The tracking arena, the
+//! reference model and the randomized scenario are also built for the fuzz
+//! targets (feature `fuzzing`), which drive them with the fuzzer's bytes.
 
-mod arena;
+pub mod arena;
+#[cfg(test)]
 mod builder;
+#[cfg(test)]
 mod hand;
-mod invariants;
+pub mod invariants;
+#[cfg(test)]
 mod lpae;
+#[cfg(test)]
 mod par;
-mod property;
+pub mod property;
+#[cfg(test)]
 mod robustness;
+#[cfg(test)]
 mod walker;
 
-mod shadow;
+pub mod shadow;
+#[cfg(test)]
 mod stage2;
+#[cfg(test)]
 mod table_set;
 
 use crate::arch::sysreg::{SCTLR_EL1, TCR_EL1};

@@ -3,7 +3,7 @@
 //! re-protects, the walker translates exactly as a simple reference model
 //! says, and every TLB-entry size it reports is uniform in the model.
 
-use super::arena::{Arena, Rng};
+use super::arena::{Arena, Random, Rng};
 use super::invariants;
 use super::shadow::Shadow;
 use super::{mair_byte, s1_regs, FEATURES, MAIR};
@@ -23,13 +23,13 @@ use crate::mmu::translation::{Permissions, Rwx, Translation};
 use std::vec::Vec;
 
 #[derive(Clone, Copy, Debug)]
-enum Format {
+pub enum Format {
     Stage1,
     Stage2 { start_level: u8 },
     Lpae(InputRange),
 }
 
-struct Setup {
+pub struct Setup {
     format: Format,
     granule: Granule,
     input_bits: u32,
@@ -40,7 +40,8 @@ struct Setup {
     window: u64,
 }
 
-const SETUPS: &[Setup] = &[
+/// Every table format and granule the scenario runs on.
+pub const SETUPS: &[Setup] = &[
     Setup {
         format: Format::Stage1,
         granule: Granule::K4,
@@ -133,12 +134,12 @@ const SETUPS: &[Setup] = &[
 ];
 
 const OUTPUT_BITS: u32 = 40;
-const OPS_PER_RUN: usize = 50;
+const OPS_PER_RUN: usize = 40;
 const SAMPLES_PER_OP: usize = 40;
 /// The structural check reads every descriptor, so it runs now and then.
 const INVARIANT_EVERY: usize = 10;
 
-fn random_attrs(rng: &mut Rng, format: Format) -> Attributes {
+fn random_attrs(rng: &mut impl Random, format: Format) -> Attributes {
     match format {
         Format::Stage2 { .. } => Attributes::Stage2(Stage2Attributes {
             mem_attr: rng.pick(&[0b0000, 0b0001, 0b0101, 0b1010, 0b1111, 0b0111]),
@@ -328,8 +329,22 @@ fn config(setup: &Setup) -> TableConfig {
     .unwrap()
 }
 
-fn run(setup: &Setup, seed: u64, live: bool) {
-    let mut rng = Rng(seed);
+/// Runs `ops` random operations on a fresh table set of `setup`: map,
+/// remap, unmap, protect, now and then with a table-memory limit or a
+/// change between live and not live. After each operation the walker must
+/// agree with the interval model and the arena must have seen no misuse;
+/// at the end the tables are destroyed and nothing may leak.
+///
+/// `small` keeps ranges to the two smallest units, checks only the
+/// operation's own edges after each step, and at the end walks the whole
+/// window leaf by leaf: a fuzzer wants many short, fully checked runs.
+pub fn run(setup: &Setup, rng: &mut impl Random, mut live: bool, ops: usize, small: bool) {
+    // Probe addresses come from a PRNG of their own, so that a fuzzer's
+    // bytes all go into choosing operations.
+    let mut probe_rng = Rng(ops as u64);
+    // Tables that became empty while live stay until touched again, so the
+    // structural check holds only for a table that was never live.
+    let mut ever_live = live;
     let mut arena = Arena::new();
     arena.audit_break_before_make = live;
     let mut table = PageTable::new(config(setup), &mut arena).unwrap();
@@ -342,17 +357,31 @@ fn run(setup: &Setup, seed: u64, live: bool) {
     let mut shadow: Shadow<Attributes> = Shadow::new();
     let page = setup.granule.size();
     let (lo, hi) = (setup.window_base, setup.window_base + setup.window);
-    for op in 0..OPS_PER_RUN {
-        let unit = rng.pick(setup.units);
+    for op in 0..ops {
+        let units = if small {
+            &setup.units[..2]
+        } else {
+            setup.units
+        };
+        let unit = rng.pick(units);
         let offset = rng.below(setup.window / unit) * unit
             + if rng.one_in(4) {
                 page * rng.below(4)
             } else {
                 0
             };
-        let start = lo + offset.min(setup.window - page);
-        let len =
-            ((1 + rng.below(4)) * unit + if rng.one_in(4) { page } else { 0 }).min(hi - start);
+        // The bottom of the window is the bottom of the table's range in
+        // most setups: where a zero-length window once underflowed.
+        let start = if rng.one_in(8) {
+            lo
+        } else {
+            lo + offset.min(setup.window - page)
+        };
+        let len = if rng.one_in(16) {
+            0
+        } else {
+            ((1 + rng.below(4)) * unit + if rng.one_in(4) { page } else { 0 }).min(hi - start)
+        };
         let end = start + len;
         // Output keeps the input's alignment most of the time, so blocks
         // and runs happen; sometimes it is a page off, so they cannot.
@@ -363,9 +392,38 @@ fn run(setup: &Setup, seed: u64, live: bool) {
         } else {
             (1u64 << 35) + (start - lo) + shift
         };
-        let mut attrs = random_attrs(&mut rng, setup.format);
+        let mut attrs = random_attrs(rng, setup.format);
+        if rng.one_in(16) {
+            // Going live needs no break-before-make; leaving it is what
+            // the kernel does after switching to other tables.
+            live = !live;
+            ever_live |= live;
+            subject.table.set_live(live);
+            subject.arena.audit_break_before_make = live;
+        }
+        // Now and then only a few more tables may be had.
+        let limited = rng.one_in(6);
+        subject.arena.limit = limited.then(|| subject.arena.allocations + rng.below(4) as usize);
         let (table, arena) = (&mut subject.table, &mut subject.arena);
-        match rng.below(4) {
+        let oom = |r: &Result<(), MapError>| limited && r == &Err(MapError::OutOfMemory);
+        let op_kind = rng.below(5);
+        if len == 0 {
+            // Zero bytes: every operation agrees with `map` (Ok, nothing).
+            let result = match op_kind {
+                0 | 1 => table.map(arena, start, PhysAddr(output), 0, attrs),
+                2 => table.remap(arena, start, PhysAddr(output), 0, attrs),
+                3 => table.unmap(arena, start, 0),
+                _ => table.protect(arena, start, 0, attrs),
+            };
+            assert_eq!(
+                result,
+                Ok(()),
+                "zero-length operation {op_kind} at {start:#x}"
+            );
+            subject.arena.limit = None;
+            continue;
+        }
+        match op_kind {
             0 | 1 => {
                 let result = table.map(arena, start, PhysAddr(output), len, attrs);
                 if shadow.any_mapped(start, end) {
@@ -373,14 +431,38 @@ fn run(setup: &Setup, seed: u64, live: bool) {
                         matches!(result, Err(MapError::AlreadyMapped { .. })),
                         "{result:?}"
                     );
-                } else {
+                } else if !oom(&result) {
                     result.unwrap();
                     shadow.map(start, end, output, attrs);
                 }
             }
-            2 => match table.unmap(arena, start, len) {
+            2 => {
+                // A remap always maps, so the table fills up: one unit at
+                // most keeps the unit tests quick.
+                let len = if small { len } else { len.min(unit) };
+                let end = start + len;
+                let result = table.remap(arena, start, PhysAddr(output), len, attrs);
+                match result {
+                    Ok(()) => {
+                        shadow.unmap(start, end);
+                        shadow.map(start, end, output, attrs);
+                    }
+                    Err(MapError::BreakBeforeMake { .. }) if live => {
+                        assert!(shadow.any_mapped(start, end))
+                    }
+                    // Remap may have unmapped the range: make it definite.
+                    r if oom(&r) => {
+                        arena.limit = None;
+                        table.unmap(arena, start, len).unwrap();
+                        shadow.unmap(start, end);
+                    }
+                    Err(e) => panic!("remap: {e}"),
+                }
+            }
+            3 => match table.unmap(arena, start, len) {
                 Ok(()) => shadow.unmap(start, end),
                 Err(MapError::BreakBeforeMake { .. }) if live => {}
+                r if oom(&r) => {}
                 Err(e) => panic!("unmap: {e}"),
             },
             _ => {
@@ -405,13 +487,16 @@ fn run(setup: &Setup, seed: u64, live: bool) {
                 match table.protect(arena, start, len, attrs) {
                     Ok(()) => shadow.protect(start, end, attrs),
                     Err(MapError::BreakBeforeMake { .. }) if live => {}
+                    r if oom(&r) => {}
                     Err(e) => panic!("protect: {e}"),
                 }
             }
         }
+        subject.arena.limit = None;
         subject.arena.assert_clean();
-        let mut probes: Vec<u64> = (0..SAMPLES_PER_OP)
-            .map(|_| lo + (rng.below(setup.window) & !7))
+        let samples = if small { 0 } else { SAMPLES_PER_OP };
+        let mut probes: Vec<u64> = (0..samples)
+            .map(|_| lo + (probe_rng.below(setup.window) & !7))
             .collect();
         probes.extend([start, end - 8, end, start.saturating_sub(8)]);
         for input in probes {
@@ -419,22 +504,62 @@ fn run(setup: &Setup, seed: u64, live: bool) {
                 check_address(&subject, &shadow, input);
             }
         }
-        if op % INVARIANT_EVERY == 0 {
+        if op % INVARIANT_EVERY == 0 && !ever_live && !small {
             let problems = invariants::check(&subject.table, &subject.arena);
             assert!(problems.is_empty(), "{problems:#?}");
         }
     }
-    let problems = invariants::check(&subject.table, &subject.arena);
-    assert!(problems.is_empty(), "{problems:#?}");
+    // Leaf by leaf, this visits up to 2^20 pages after a large run: only
+    // the fuzzer's small ranges keep it quick.
+    if small {
+        walk_whole_window(&subject, &shadow, lo, hi);
+    }
+    if !ever_live {
+        let problems = invariants::check(&subject.table, &subject.arena);
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
     subject.table.destroy(&mut subject.arena);
     subject.arena.assert_no_leaks();
+}
+
+/// Walks `[lo, hi)` leaf by leaf: each translation (or fault) says how far
+/// the next one is, so every mapping and every hole is visited once.
+fn walk_whole_window(subject: &Subject, shadow: &Shadow<Attributes>, lo: u64, hi: u64) {
+    let g = subject.table.config().geometry();
+    let mut input = lo;
+    while input < hi {
+        check_address(subject, shadow, input);
+        let next = match subject.translate(input) {
+            Ok(t) => t.input_base() + (1u64 << t.size_log2),
+            Err(fault) => {
+                let span = g.entry_span(fault.level.max(g.start_level));
+                let next = (input & !(span - 1)) + span;
+                if fault.kind == FaultKind::Translation {
+                    assert!(
+                        !shadow.any_mapped(input, next.min(hi)),
+                        "{input:#x}..{next:#x} faults at level {} but is mapped in the model",
+                        fault.level
+                    );
+                }
+                next
+            }
+        };
+        assert!(next > input, "no progress at {input:#x}");
+        input = next;
+    }
 }
 
 #[test]
 fn builder_and_walker_agree_on_random_operations() {
     for (i, setup) in SETUPS.iter().enumerate() {
         for seed in 0..3 {
-            run(setup, seed * 131 + i as u64, false);
+            run(
+                setup,
+                &mut Rng(seed * 131 + i as u64),
+                false,
+                OPS_PER_RUN,
+                false,
+            );
         }
     }
 }
@@ -443,7 +568,13 @@ fn builder_and_walker_agree_on_random_operations() {
 fn builder_and_walker_agree_on_a_live_table() {
     for (i, setup) in SETUPS.iter().enumerate() {
         for seed in 0..2 {
-            run(setup, seed * 977 + i as u64, true);
+            run(
+                setup,
+                &mut Rng(seed * 977 + i as u64),
+                true,
+                OPS_PER_RUN,
+                false,
+            );
         }
     }
 }

@@ -1,7 +1,7 @@
 //! No input makes the walker or the builder panic: random register values,
 //! random table contents, random builder arguments.
 
-use super::arena::{Arena, Rng};
+use super::arena::{Arena, Random, Rng};
 use crate::addr::{IntermPhysAddr, PhysAddr, VirtAddr};
 use crate::arch::par;
 use crate::granule::Granule;

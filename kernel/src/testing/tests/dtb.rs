@@ -47,6 +47,7 @@ fn boot_info_matches_tree() -> TestResult {
         .ok_or_else(|| String::from("no memory node"))?;
     let (start, size) = memory
         .reg(&root)
+        .map_err(|e| format!("memory node: {e}"))?
         .next()
         .ok_or_else(|| String::from("memory node without reg"))?;
     let first_ram = with_boot_info(|i| i.ram.as_slice().first().copied()).flatten();
