@@ -197,7 +197,12 @@ const DATA_MAX: u64 = 1 << 20;
 const TABLES_PA: u64 = RAM + RAM_SIZE - (1 << 20);
 /// Guest virtual layout.
 const CODE_VA: u64 = 0x10_0000_0000;
-const DATA_VA: u64 = 0x20_0000_0000;
+/// The data 33 64K pages past an aligned address: the code's and the
+/// data's first pages then fall in different slots of the CPU's
+/// direct-mapped TLB at every TLB page size (at the aligned address
+/// itself the two share slot 0 and a loop over the data's first page
+/// misses on every access, code and data evicting each other).
+const DATA_VA: u64 = 0x20_0000_0000 + 33 * (64 << 10);
 /// The code region (the largest function plus the HVC, one 64K page).
 const CODE_MAX: u64 = 64 << 10;
 const HVC_0: u32 = 0xd400_0002;
@@ -330,6 +335,7 @@ impl Guest {
         cpu.sys.tcr = self.tcr;
         cpu.sys.ttbr0 = self.ttbr0;
         cpu.sys.sctlr = SCTLR_RESET | 1;
+        let before = cpu.stats.instructions;
         let start = cpu::counter();
         let exit = cpu.run(&mut self.mem, &mut EndAtHvc, BUDGET);
         let ns = ticks_to_ns(cpu::counter().wrapping_sub(start));
@@ -339,7 +345,7 @@ impl Guest {
                 w.name, cpu.sys.esr, cpu.sys.far
             ));
         }
-        let (x0, instructions) = (cpu.regs.x(0), cpu.stats.instructions);
+        let (x0, instructions) = (cpu.regs.x(0), cpu.stats.instructions - before);
         self.data(&mut buffer, true)?;
         Ok(Emulated {
             x0,
