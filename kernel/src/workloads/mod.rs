@@ -168,14 +168,22 @@ impl Workload {
     /// Runs it natively on `buf` (its input); returns X0 and the time.
     pub fn native(&self, buf: &mut [u8]) -> (u64, u64) {
         assert!(buf.len() >= self.buffer, "workload buffer too small");
+        // SAFETY: the buffer is the workload's own size and X1 its own.
+        unsafe { self.native_with(buf, self.arg) }
+    }
+
+    /// Runs it natively on `buf` with X1 = `arg`; returns X0 and the time.
+    ///
+    /// # Safety
+    /// With this `arg` the workload must access no byte outside `buf`.
+    pub unsafe fn native_with(&self, buf: &mut [u8], arg: u64) -> (u64, u64) {
         let (start, _) = (self.code)();
         // SAFETY: `start` is a leaf function of workloads.S that follows
         // the C calling convention (x0, x1 in; x0 out; only x0-x15 used)
-        // and touches memory only inside the buffer it is given, which is
-        // `self.buffer` bytes long (checked above).
+        // and touches memory only inside `buf` (the caller's contract).
         let f: extern "C" fn(*mut u8, u64) -> u64 = unsafe { core::mem::transmute(start) };
         let t = cpu::counter();
-        let x0 = f(buf.as_mut_ptr(), self.arg);
+        let x0 = f(buf.as_mut_ptr(), arg);
         let ticks = cpu::counter().wrapping_sub(t);
         (x0, ticks_to_ns(ticks))
     }
@@ -311,6 +319,11 @@ impl Guest {
 
     /// Runs `w` from `input` under the emulator, through the translator.
     pub fn run(&mut self, w: &Workload, input: &[u8]) -> Result<Emulated, String> {
+        self.run_with(w, input, w.arg)
+    }
+
+    /// [`Guest::run`] with X1 = `arg`.
+    pub fn run_with(&mut self, w: &Workload, input: &[u8], arg: u64) -> Result<Emulated, String> {
         let code = w.code();
         if code.len() as u64 + 4 > CODE_MAX || input.len() as u64 > DATA_MAX {
             return Err(format!(
@@ -329,7 +342,7 @@ impl Guest {
         // Reset also empties the TLBs and the block cache.
         cpu.reset(CODE_VA, DATA_VA);
         cpu.set_translation(true);
-        cpu.regs.set_x(1, w.arg);
+        cpu.regs.set_x(1, arg);
         cpu.regs.set_x(30, CODE_VA + code.len() as u64);
         cpu.sys.mair = 0xff;
         cpu.sys.tcr = self.tcr;
@@ -354,6 +367,11 @@ impl Guest {
             ns,
         })
     }
+}
+
+/// The workload called `name`.
+pub fn find(name: &str) -> Option<&'static Workload> {
+    WORKLOADS.iter().find(|w| w.name == name)
 }
 
 /// The TLB page size the CPU uses under host granule `g` (as `run` does).

@@ -2,13 +2,59 @@
 //! the translator, from the same inputs: X0 and the whole data buffer
 //! bit for bit, under every host granule and every guest page size.
 
+use crate::ensure;
 use crate::testing::{Test, TestResult};
 use crate::workloads::{self, each_config, WORKLOADS};
 use alloc::format;
 use emu::granule::Granule;
 
 /// The tests of this module.
-pub const TESTS: &[Test] = crate::on_target_tests![native_equals_emulated];
+pub const TESTS: &[Test] = crate::on_target_tests![known_answers, native_equals_emulated];
+
+/// Answers from outside the code: CRC-32 of "123456789" is 0xcbf43926
+/// (the standard check value), natively and emulated; `sort` leaves what
+/// Rust's sort gives; `copy` leaves the second half equal to the first.
+fn known_answers() -> TestResult {
+    let find = |n: &str| workloads::find(n).ok_or(format!("no workload {n}"));
+    let (crc, sort, copy) = (find("crc32")?, find("sort")?, find("copy")?);
+    let mut check = *b"123456789";
+    // SAFETY: crc32 reads X1 = 9 bytes from X0: the 9 of `check`.
+    let (native, _) = unsafe { crc.native_with(&mut check, 9) };
+    ensure!(
+        native == 0xcbf4_3926,
+        "crc32 natively: {native:#x}, not 0xcbf43926"
+    );
+    let mut guest = workloads::Guest::new(Granule::K4, emu::pagesize::PageSize::K4)?;
+    let e = guest.run_with(crc, b"123456789", 9)?;
+    ensure!(
+        e.x0 == 0xcbf4_3926,
+        "crc32 emulated: {:#x}, not 0xcbf43926",
+        e.x0
+    );
+
+    let input = sort.input();
+    let mut words: alloc::vec::Vec<u32> = input
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    words.sort_unstable();
+    let mut buf = input.clone();
+    sort.native(&mut buf);
+    let sorted: alloc::vec::Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    ensure!(
+        buf == sorted,
+        "sort natively: the buffer is not the input sorted"
+    );
+
+    let mut buf = copy.input();
+    copy.native(&mut buf);
+    let half = buf.len() / 2;
+    ensure!(
+        buf[..half] == buf[half..],
+        "copy natively: the second half differs from the first"
+    );
+    Ok(())
+}
 
 fn native_equals_emulated() -> TestResult {
     let mut runs = 0u64;
