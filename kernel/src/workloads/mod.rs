@@ -232,6 +232,8 @@ impl System for EndAtHvc {
 /// A guest for the workloads: memory with its own tables at one guest
 /// granule, and a CPU whose TLB works in one page size.
 pub struct Guest {
+    /// Run through the translator (the default) or single-step.
+    pub translate: bool,
     mem: PhysMemoryMap,
     cpu: Cpu,
     page: u64,
@@ -288,6 +290,7 @@ impl Guest {
         result.map_err(|e| format!("building the guest's tables: {e}"))?;
         let cpu = Cpu::new(CpuConfig::new(tlb_page)).map_err(text_of)?;
         Ok(Guest {
+            translate: true,
             mem,
             cpu,
             page,
@@ -317,7 +320,7 @@ impl Guest {
         Ok(())
     }
 
-    /// Runs `w` from `input` under the emulator, through the translator.
+    /// Runs `w` from `input` under the emulator.
     pub fn run(&mut self, w: &Workload, input: &[u8]) -> Result<Emulated, String> {
         self.run_with(w, input, w.arg)
     }
@@ -341,7 +344,7 @@ impl Guest {
         let cpu = &mut self.cpu;
         // Reset also empties the TLBs and the block cache.
         cpu.reset(CODE_VA, DATA_VA);
-        cpu.set_translation(true);
+        cpu.set_translation(self.translate);
         cpu.regs.set_x(1, arg);
         cpu.regs.set_x(30, CODE_VA + code.len() as u64);
         cpu.sys.mair = 0xff;
