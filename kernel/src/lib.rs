@@ -42,6 +42,8 @@ pub mod shell;
 pub mod sync;
 #[cfg(target_os = "none")]
 pub mod testing;
+#[cfg(target_os = "none")]
+pub mod workloads;
 
 #[cfg(target_os = "none")]
 pub use kernel::kernel_init;

@@ -316,15 +316,7 @@ pub fn run<'a>(args: &[&'a str]) -> Result<RunArgs<'a>, ArgError<'a>> {
             continue;
         }
         if let Some(value) = keyed(word, "host-granule") {
-            let choice = if is_keyword(value, "all") {
-                HostGranules::All
-            } else {
-                HostGranules::One(granule(value).map_err(|_| ArgError::Bad {
-                    word,
-                    expected: "a host granule: use host-granule=4k, 16k, 64k or all",
-                })?)
-            };
-            granules.set(word, choice)?;
+            granules.set(word, host_granules(word, value)?)?;
         } else if let Some(value) = keyed(word, "page-size") {
             let size = value
                 .to_ascii_lowercase()
@@ -346,6 +338,62 @@ pub fn run<'a>(args: &[&'a str]) -> Result<RunArgs<'a>, ArgError<'a>> {
         host_granules: granules.value(),
         page_size: page.value(),
         native: native.value().is_some(),
+    })
+}
+
+/// The value of `host-granule=`: one granule or `all`.
+fn host_granules<'a>(word: &'a str, value: &str) -> Result<HostGranules, ArgError<'a>> {
+    if is_keyword(value, "all") {
+        return Ok(HostGranules::All);
+    }
+    granule(value)
+        .map(HostGranules::One)
+        .map_err(|_| ArgError::Bad {
+            word,
+            expected: "a host granule: use host-granule=4k, 16k, 64k or all",
+        })
+}
+
+/// What `bench` was asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BenchArgs<'a> {
+    /// A workload's name, or none (`all`): every workload.
+    pub name: Option<&'a str>,
+    /// `host-granule=G|all` (none: all).
+    pub host_granules: Option<HostGranules>,
+    /// `page-size=G`: one guest page size (none or `all`: 4K, 16K, 64K).
+    pub page_size: Option<Granule>,
+}
+
+/// Parses `bench [NAME|all] [host-granule=G|all] [page-size=4k|16k|64k|all]`.
+/// Workload names are names: they keep their case (but `all`).
+pub fn bench<'a>(args: &[&'a str]) -> Result<BenchArgs<'a>, ArgError<'a>> {
+    let mut name: Choice<'a, Option<&'a str>> = Choice::new();
+    let mut granules: Choice<'a, HostGranules> = Choice::new();
+    let mut page: Choice<'a, Option<Granule>> = Choice::new();
+    for &word in args {
+        if let Some(value) = keyed(word, "host-granule") {
+            granules.set(word, host_granules(word, value)?)?;
+        } else if let Some(value) = keyed(word, "page-size") {
+            let size = if is_keyword(value, "all") {
+                None
+            } else {
+                Some(granule(value).map_err(|_| ArgError::Bad {
+                    word,
+                    expected: "a guest page size: use page-size=4k, 16k, 64k or all",
+                })?)
+            };
+            page.set(word, size)?;
+        } else if word.contains('=') || word.starts_with('-') {
+            return Err(ArgError::Unexpected(word));
+        } else {
+            name.set(word, (!is_keyword(word, "all")).then_some(word))?;
+        }
+    }
+    Ok(BenchArgs {
+        name: name.value().flatten(),
+        host_granules: granules.value(),
+        page_size: page.value().flatten(),
     })
 }
 
@@ -484,6 +532,34 @@ mod tests {
             ArgError::Unexpected("now").to_string(),
             "unexpected argument \"now\""
         );
+    }
+
+    #[test]
+    fn bench_arguments_follow_the_same_rules() {
+        let b = bench(&["crc32", "HOST-GRANULE=16k", "page-size=64K"]).unwrap();
+        assert_eq!(
+            (b.name, b.host_granules, b.page_size),
+            (
+                Some("crc32"),
+                Some(HostGranules::One(Granule::K16)),
+                Some(Granule::K64)
+            )
+        );
+        let all = bench(&["ALL", "page-size=all"]).unwrap();
+        assert_eq!((all.name, all.page_size), (None, None));
+        assert_eq!(bench(&[]).unwrap().host_granules, None);
+        assert!(matches!(
+            bench(&["page-size=1k"]),
+            Err(ArgError::Bad {
+                word: "page-size=1k",
+                ..
+            })
+        ));
+        assert_eq!(
+            bench(&["sort", "fsm"]),
+            Err(ArgError::Conflict("sort", "fsm"))
+        );
+        assert_eq!(bench(&["x=1"]), Err(ArgError::Unexpected("x=1")));
     }
 
     #[test]

@@ -79,6 +79,12 @@ const COMMANDS: &[Command] = &[
         run: super::tb::tb,
     },
     Command {
+        name: "bench",
+        usage: "bench [NAME|all] [host-granule=4k|16k|64k|all] [page-size=4k|16k|64k|all]",
+        help: "time the workloads natively and on emu's CPU: slowdown and guest MIPS",
+        run: super::bench::bench,
+    },
+    Command {
         name: "test",
         usage: "test [--list] [FILTER] [seed=N]",
         help: "run the on-target tests (FILTER: a path prefix or a name)",

@@ -2,6 +2,8 @@
 
 pub mod args;
 #[cfg(target_os = "none")]
+mod bench;
+#[cfg(target_os = "none")]
 mod commands;
 pub mod line;
 #[cfg(target_os = "none")]

@@ -8,6 +8,7 @@ mod memory;
 mod mmu;
 mod native;
 mod walker;
+mod workloads;
 
 use super::Test;
 
@@ -21,4 +22,5 @@ pub const ALL: &[&[Test]] = &[
     walker::stage1::TESTS,
     walker::stage12::TESTS,
     native::TESTS,
+    workloads::TESTS,
 ];
