@@ -1,0 +1,165 @@
+//! The differential test's random stage 2 (for `AT S12E*`): RAM mapped to
+//! itself for the stage 1 walk, the stage 1 outputs mapped with random
+//! attributes.
+
+use super::rng::Rng;
+use super::tables::TestTables;
+use crate::memory::mmu::{self as host_mmu, FrameTables};
+use alloc::format;
+use alloc::string::String;
+use emu::addr::{PhysAddr, VirtAddr};
+use emu::granule::Granule;
+use emu::mmu::fault::{Access, AccessKind, El};
+use emu::mmu::regime::{Features, Stage1Regs, Stage2Regs};
+use emu::mmu::stage1::trace_stage1;
+use emu::mmu::{MapError, PageTable, Shareability, Stage2Access, Stage2Attributes, TableConfig};
+
+/// A stage 2 to go with a stage 1 check (AT S12E*).
+pub struct Stage2Setup {
+    /// VTTBR_EL2.
+    pub vttbr: u64,
+    /// VTCR_EL2.
+    pub vtcr: u64,
+}
+
+impl Stage2Setup {
+    pub(super) fn regs(&self) -> Stage2Regs {
+        Stage2Regs {
+            vtcr: self.vtcr,
+            vttbr: self.vttbr,
+        }
+    }
+}
+
+/// VTCR_EL2 bits the builder's configuration leaves to the caller: RES1
+/// bit 31, and cacheable, inner shareable walks.
+const VTCR_RES1: u64 = 1 << 31;
+const VTCR_WALK_ATTRS: u64 = (0b01 << 8) | (0b01 << 10) | (0b11 << 12);
+const VTCR_PS_SHIFT: u32 = 16;
+
+fn random_stage2_attributes(rng: &mut Rng) -> Stage2Attributes {
+    Stage2Attributes {
+        // Device types (0b00xx) and Normal combinations of the outer and
+        // inner nibbles (each 0b01 NC, 0b10 WT, 0b11 WB).
+        mem_attr: [
+            0b0000, 0b0001, 0b0010, 0b0011, 0b0101, 0b1010, 0b1111, 0b1101,
+        ][rng.below(8) as usize],
+        shareability: [
+            Shareability::NonShareable,
+            Shareability::Outer,
+            Shareability::Inner,
+        ][rng.below(3) as usize],
+        access: Stage2Access::ALL[rng.below(4) as usize],
+        xn: rng.one_in(2),
+        access_flag: !rng.one_in(8),
+        contiguous: rng.one_in(2),
+    }
+}
+
+/// A random stage 2 under `s1`: RAM (where the stage 1 tables are) mapped
+/// to itself, with a table page or two unmapped or unreadable (stage 2
+/// faults on the stage 1 walk), and most stage 1 output ranges mapped
+/// somewhere with random attributes.
+pub(super) fn build_stage2(
+    rng: &mut Rng,
+    granule: Granule,
+    s1: &TestTables,
+    s1_regs: &Stage1Regs,
+    features: &Features,
+) -> Result<(PageTable, FrameTables, Stage2Setup), String> {
+    let ram = crate::kernel::with_boot_info(|i| i.ram).ok_or("no boot info")?;
+    let ram_top = ram.as_slice().iter().map(|r| r.end).max().unwrap_or(0);
+    let min_ipa = (64 - (ram_top.max(1) - 1).leading_zeros()).max(32);
+    // The output size (VTCR_EL2.PS, at most PARange), an input size no
+    // larger (a larger one is CONSTRAINED UNPREDICTABLE), and a start level
+    // the architecture defines for both; some draws have none, so draw
+    // again.
+    let max_ps = u64::from(host_mmu::features().pa_range.min(5));
+    let mut draw = || {
+        let ps = (2 + rng.below(max_ps.saturating_sub(1))).min(max_ps);
+        let ps_bits = emu::mmu::regime::output_bits(ps, features);
+        let ipa_bits = min_ipa + rng.below(u64::from(ps_bits.saturating_sub(min_ipa)) + 1) as u32;
+        let levels: alloc::vec::Vec<u8> = (0..=3u8)
+            .filter(|&l| emu::mmu::config::stage2_start_level_valid(granule, ipa_bits, l))
+            .filter(|&l| match (granule, l) {
+                (Granule::K4, 0) | (Granule::K64, 1) => ps_bits > 42,
+                (Granule::K16, 1) => ps_bits > 40,
+                _ => true,
+            })
+            .collect();
+        let level = *levels.get(rng.below(levels.len().max(1) as u64) as usize)?;
+        (ipa_bits <= ps_bits).then_some((ps, ipa_bits, level))
+    };
+    let (ps, ipa_bits, level) = (0..64)
+        .find_map(|_| draw())
+        .ok_or_else(|| format!("no stage 2 configuration for {granule} fits this CPU"))?;
+    let config = TableConfig::stage2(granule, ipa_bits, level, 48)
+        .map_err(|e| format!("stage 2 config {granule} {ipa_bits} bits level {level}: {e}"))?;
+    let mut mem = FrameTables::default();
+    let mut table = PageTable::new(config, &mut mem).map_err(|e| format!("{e}"))?;
+    let result = (|| {
+        for r in ram.as_slice() {
+            let start = r.start.next_multiple_of(granule.size());
+            let end = r.end & !granule.offset_mask();
+            if start < end {
+                table.map(
+                    &mut mem,
+                    start,
+                    PhysAddr(start),
+                    end - start,
+                    Stage2Attributes::normal_ram(),
+                )?;
+            }
+        }
+        // In half the sets, take one page of the stage 1 tables (below the
+        // root, so that most walks still work) away from the walk.
+        if s1.mapped_count > 0 && rng.one_in(2) {
+            let (start, len, _) = s1.mapped[rng.below(s1.mapped_count as u64) as usize];
+            let access = Access::new(El::El1, AccessKind::Read);
+            let va = VirtAddr(s1.base() + start + rng.below(len));
+            let (_, trace) = trace_stage1(s1_regs, features, va, access, &s1.mem);
+            let below_root: alloc::vec::Vec<_> = trace.steps().skip(1).collect();
+            if let Some(step) = below_root.get(rng.below(below_root.len().max(1) as u64) as usize) {
+                let page = step.table & !granule.offset_mask();
+                if rng.one_in(2) {
+                    table.unmap(&mut mem, page, granule.size())?;
+                } else {
+                    let mut attrs = Stage2Attributes::normal_ram();
+                    attrs.access =
+                        [Stage2Access::None, Stage2Access::WriteOnly][rng.below(2) as usize];
+                    table.protect(&mut mem, page, granule.size(), attrs)?;
+                }
+            }
+        }
+        for &(_, len, pa) in &s1.mapped[..s1.mapped_count] {
+            if rng.one_in(8) || pa.checked_add(len).is_none_or(|end| end > 1 << ipa_bits) {
+                continue;
+            }
+            let target = (rng.below((1 << 40) / len) * len).min((1 << 48) - len);
+            match table.map(
+                &mut mem,
+                pa,
+                PhysAddr(target),
+                len,
+                random_stage2_attributes(rng),
+            ) {
+                Ok(()) | Err(MapError::AlreadyMapped { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        table.destroy(&mut mem);
+        return Err(format!("building stage 2: {e}"));
+    }
+    let vtcr = (config.vtcr_el2_bits() & !(0b111 << VTCR_PS_SHIFT))
+        | (ps << VTCR_PS_SHIFT)
+        | VTCR_RES1
+        | VTCR_WALK_ATTRS;
+    let setup = Stage2Setup {
+        vttbr: table.root().0,
+        vtcr,
+    };
+    Ok((table, mem, setup))
+}

@@ -1,0 +1,197 @@
+//! The differential test's random table sets: built with `emu`'s builder,
+//! installed in TTBR1 while the kernel keeps running from TTBR0.
+
+use super::rng::Rng;
+use crate::arch::mmu as regs;
+use crate::memory::mmu::{self as host_mmu, FrameTables};
+use alloc::format;
+use alloc::string::String;
+use emu::addr::PhysAddr;
+use emu::granule::Granule;
+use emu::mmu::regime::{Features, Stage1Regs};
+use emu::mmu::{
+    AccessPermissions, MapError, PageTable, Shareability, Stage1Attributes, TableConfig,
+};
+
+fn random_attributes(rng: &mut Rng) -> Stage1Attributes {
+    Stage1Attributes {
+        attr_index: rng.below(regs::MAIR_ATTRS.len() as u64) as u8,
+        shareability: [
+            Shareability::NonShareable,
+            Shareability::Outer,
+            Shareability::Inner,
+        ][rng.below(3) as usize],
+        access: AccessPermissions::ALL[rng.below(4) as usize],
+        uxn: rng.one_in(2),
+        pxn: rng.one_in(2),
+        not_global: rng.one_in(2),
+        access_flag: !rng.one_in(6),
+        contiguous: rng.one_in(2),
+    }
+}
+
+/// One random table set in the TTBR1 range.
+pub struct TestTables {
+    pub(super) table: PageTable,
+    pub(super) mem: FrameTables,
+    /// Input size (64 - T1SZ).
+    pub(super) input_bits: u32,
+    /// Mapped ranges (VA offset from the range base, length, output
+    /// address), to aim at.
+    pub(super) mapped: [(u64, u64, u64); 24],
+    pub(super) mapped_count: usize,
+}
+
+impl TestTables {
+    /// The lowest address of the TTBR1 range.
+    pub fn base(&self) -> u64 {
+        !0u64 << self.input_bits
+    }
+
+    /// The mapped ranges: (VA, length, output address).
+    pub fn mapped(&self) -> impl Iterator<Item = (u64, u64, u64)> + '_ {
+        self.mapped[..self.mapped_count]
+            .iter()
+            .map(|&(va, len, pa)| (self.base() + va, len, pa))
+    }
+
+    /// The memory the tables live in, for a walker.
+    pub fn memory(&self) -> &FrameTables {
+        &self.mem
+    }
+}
+
+/// Builds the random test table set for `granule` and `seed`, installs it
+/// in TTBR1 while `f` runs, then removes and frees it.
+pub fn with_test_tables<T>(
+    granule: Granule,
+    seed: u64,
+    f: impl FnOnce(&TestTables, &Stage1Regs) -> T,
+) -> Result<T, String> {
+    let features = host_mmu::walker_features();
+    with_installed(&mut Rng(seed), granule, &features, |_, tables, regs| {
+        Ok(f(tables, regs))
+    })
+}
+
+/// Builds a random table set, installs it in TTBR1 while `f` runs, then
+/// restores the kernel's TCR and frees the tables, whatever `f` returned.
+pub(super) fn with_installed<T>(
+    rng: &mut Rng,
+    granule: Granule,
+    features: &Features,
+    f: impl FnOnce(&mut Rng, &TestTables, &Stage1Regs) -> Result<T, String>,
+) -> Result<T, String> {
+    let kernel_tcr = regs::tcr_el1();
+    let tables = build_tables(rng, granule, features)?;
+    let walker_regs = install(rng, &tables, granule, kernel_tcr);
+    let result = f(rng, &tables, &walker_regs);
+    // SAFETY: restores the kernel's own TCR (TTBR1 walks off) before the
+    // test tables are freed.
+    unsafe { regs::set_ttbr1(0, kernel_tcr) };
+    let TestTables { table, mut mem, .. } = tables;
+    table.destroy(&mut mem);
+    result
+}
+
+/// Builds a random table set: mappings of pages, blocks and contiguous
+/// runs with random attributes and output addresses (some beyond the
+/// output size), holes, then some unmaps and permission changes that split
+/// blocks.
+fn build_tables(
+    rng: &mut Rng,
+    granule: Granule,
+    features: &Features,
+) -> Result<TestTables, String> {
+    // Every input size the CPU allows: down to 64 - the largest TnSZ.
+    let min_bits = u64::BITS - features.max_tnsz(granule);
+    let input_bits = min_bits + rng.below(u64::from(48 - min_bits + 1)) as u32;
+    let config = TableConfig::stage1_upper(granule, input_bits, 48)
+        .map_err(|e| format!("config {granule} {input_bits} bits: {e}"))?;
+    let mut mem = FrameTables::default();
+    let table = PageTable::new(config, &mut mem).map_err(|e| format!("{e}"))?;
+    let mut tables = TestTables {
+        table,
+        mem,
+        input_bits,
+        mapped: [(0, 0, 0); 24],
+        mapped_count: 0,
+    };
+
+    let page = granule.size();
+    let space = 1u64 << input_bits;
+    // Output addresses mostly below 2^40 (inside every IPS the test sets),
+    // some up to 2^48 (address size faults unless IPS is 48 bits).
+    let pa_limit = 1u64 << 40;
+    // Sizes to try: a few pages, a contiguous run, a block, several blocks.
+    let block = emu::mmu::geometry::level_shift(granule, 2);
+    for _ in 0..tables.mapped.len() {
+        let size_log2 = match rng.below(4) {
+            0 => granule.shift() + rng.below(3) as u32,
+            1 => granule.shift() + emu::mmu::geometry::contiguous_entries_log2(granule, 3),
+            2 => block,
+            _ => block + 1,
+        };
+        let len = (1u64 << size_log2).min(space / 4).max(page);
+        let align = if rng.one_in(3) { page } else { len };
+        let va = (rng.below(space / align) * align).min(space - len);
+        let va = va & !(page - 1);
+        let pa_space = if rng.one_in(8) { 1u64 << 48 } else { pa_limit };
+        let pa = (rng.below(pa_space / align) * align) & !(page - 1);
+        let pa = pa.min((1u64 << 48) - len);
+        let attrs = random_attributes(rng);
+        let base = tables.base();
+        match tables
+            .table
+            .map(&mut tables.mem, base + va, PhysAddr(pa), len, attrs)
+        {
+            Ok(()) => {
+                tables.mapped[tables.mapped_count] = (va, len, pa);
+                tables.mapped_count += 1;
+            }
+            Err(MapError::AlreadyMapped { .. } | MapError::OutputOutOfRange { .. }) => {}
+            Err(e) => return Err(format!("map {va:#x}+{len:#x} -> {pa:#x}: {e}")),
+        }
+    }
+    // Punch holes and change permissions inside some mappings.
+    for i in 0..tables.mapped_count {
+        let (va, len, _) = tables.mapped[i];
+        if len <= page || !rng.one_in(3) {
+            continue;
+        }
+        let offset = rng.below(len / page) * page;
+        let piece = page * (1 + rng.below(((len - offset) / page).min(4)));
+        let at = tables.base() + va + offset;
+        let attrs = random_attributes(rng);
+        let result = if rng.one_in(2) {
+            tables.table.unmap(&mut tables.mem, at, piece)
+        } else {
+            tables.table.protect(&mut tables.mem, at, piece, attrs)
+        };
+        result.map_err(|e| format!("edit {at:#x}+{piece:#x}: {e}"))?;
+    }
+    Ok(tables)
+}
+
+/// Installs `tables` in TTBR1 (with a random IPS) and returns the
+/// registers the walker needs to see the same regime.
+fn install(rng: &mut Rng, tables: &TestTables, granule: Granule, kernel_tcr: u64) -> Stage1Regs {
+    let tcr = regs::tcr_with_ttbr1(kernel_tcr, granule, tables.input_bits);
+    // Output sizes below the 48 bits the tables use, so that some output
+    // addresses are address size faults (the kernel's own addresses stay
+    // below 2^40).
+    let max_ips = host_mmu::features().pa_range.min(5);
+    let ips = 2 + rng.below(u64::from(max_ips.saturating_sub(1))) as u8;
+    let tcr = regs::tcr_with_ips(tcr, ips.min(max_ips));
+    // SAFETY: TTBR0's fields stay as they are; TTBR1 gets a complete table
+    // set for its granule and size.
+    unsafe { regs::set_ttbr1(tables.table.root().0, tcr) };
+    Stage1Regs {
+        sctlr: host_mmu::read_sctlr_el1(),
+        tcr,
+        ttbr0: regs::ttbr0_el1(),
+        ttbr1: tables.table.root().0,
+        mair: regs::mair_value(),
+        pan: false,
+    }
+}
