@@ -111,3 +111,27 @@ WRAPPER
     rm -rf "$dir/apt"
     echo "$wrapper"
 }
+
+# The Raspberry Pi device trees (bcm2*-rpi-*.dtb) from Debian's arm64
+# Linux image, cached in build/dtbs. Prints the directory.
+ensure_pi_dtbs() {
+    local dir=$PWD/build/dtbs work=$PWD/build/dtbs.apt kernel deb
+    if ls "$dir"/bcm2711-rpi-4-b.dtb >/dev/null 2>&1; then echo "$dir"; return; fi
+    command -v dpkg-deb >/dev/null && command -v apt-get >/dev/null ||
+        die "the Raspberry Pi device trees need apt-get and dpkg-deb (Debian)"
+    apt_private_setup "$work" arm64 "SUITE main"
+    kernel=$(apt-cache "${apt_private_opts[@]}" depends linux-image-arm64 |
+             awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+    [ -n "$kernel" ] || die "no arm64 Linux image in the package lists"
+    echo "fetching the Raspberry Pi device trees from $kernel..." >&2
+    (cd "$work" && apt-get "${apt_private_opts[@]}" download "$kernel" 2>&1 | grep -v unsandboxed >&2 || true)
+    deb=$(ls "$work/${kernel}"_*.deb 2>/dev/null | head -n 1)
+    [ -n "$deb" ] || die "could not download $kernel"
+    mkdir -p "$dir.tmp"
+    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dir.tmp" --wildcards '*/broadcom/bcm2*-rpi-*.dtb'
+    rm -rf "$dir" && mkdir -p "$dir"
+    find "$dir.tmp" -name '*.dtb' -exec mv {} "$dir/" \;
+    rm -rf "$dir.tmp" "$work"
+    [ -f "$dir/bcm2711-rpi-4-b.dtb" ] || die "$kernel has no bcm2711-rpi-4-b.dtb"
+    echo "$dir"
+}

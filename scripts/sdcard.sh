@@ -39,13 +39,7 @@ if [ -z "$firmware" ]; then
     echo "fetching raspi-firmware..." >&2
     apt_extract raspi-firmware
     firmware=$work/extract/usr/lib/raspi-firmware
-    kernel_package=$(apt-cache "${apt_private_opts[@]}" depends linux-image-arm64 |
-                     awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
-    if [ -n "$kernel_package" ]; then
-        echo "fetching the device trees from $kernel_package..." >&2
-        apt_extract "$kernel_package"
-        dtbs=$(dirname "$(find "$work/extract" -name bcm2711-rpi-4-b.dtb | head -n 1)")
-    fi
+    dtbs=$(ensure_pi_dtbs)
 fi
 [ -n "$dtbs" ] || dtbs=$firmware
 for f in bootcode.bin start.elf fixup.dat start4.elf fixup4.dat; do

@@ -4,17 +4,26 @@
 
 use super::stage2::Stage2Setup;
 use super::tables::TestTables;
-use crate::par::Par;
+pub use crate::cmdline::Oracle;
 use emu::addr::{IntermPhysAddr, VirtAddr};
-use emu::mmu::fault::{Access, Fault};
-use emu::mmu::par;
+use emu::mmu::fault::{Access, Fault, FaultKind};
 use emu::mmu::regime::{Features, Stage1Regs};
 use emu::mmu::stage2::{trace_two_stage, translate_stage1_under_stage2, translate_stage2};
 use emu::mmu::translation::Translation;
+use emu::mmu::Stage;
 
-/// Behaviours of QEMU 7.2 that differ from the ARM ARM. The comparison
-/// recognises them (and counts them) instead of blaming the walker, which
-/// follows the architecture.
+impl Oracle {
+    /// The oracle of this boot (`oracle=` on the command line).
+    pub fn current() -> Oracle {
+        crate::kernel::with_boot_info(|i| crate::cmdline::parse(i.bootargs()).0.oracle)
+            .flatten()
+            .unwrap_or(Oracle::Unknown)
+    }
+}
+
+/// Behaviours of QEMU that differ from the ARM ARM. The comparison
+/// recognises them exactly (and counts them) for the versions that have
+/// them, instead of blaming the walker, which follows the architecture.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KnownDeviation {
     /// A stage 2 fault on a stage 1 table walk is reported with the level of
@@ -24,23 +33,66 @@ pub enum KnownDeviation {
     /// attribute's low nibble as a Device type (Normal Non-cacheable, 0x44,
     /// turns into Device-nGnRE) instead of keeping the Device stage's type.
     DeviceCombination,
+    /// `AT S12E*` whose stage 2 walk of the final IPA ends in a permission
+    /// fault aborts QEMU 10 (`do_ats_write: Assertion
+    /// !res.cacheattrs.is_s2_format`): such an address is not asked.
+    S2PermissionAborts,
 }
 
 impl KnownDeviation {
+    /// Every known deviation, in the order of [`super::DiffStats`]'s counts.
+    pub const ALL: [KnownDeviation; 3] = [
+        KnownDeviation::S1ptwLevel,
+        KnownDeviation::DeviceCombination,
+        KnownDeviation::S2PermissionAborts,
+    ];
+
     /// One line saying what it is.
     pub fn describe(self) -> &'static str {
         match self {
             KnownDeviation::S1ptwLevel => {
-                "QEMU 7.2 reports a stage 2 fault on a stage 1 walk at the stage 1 lookup level"
+                "QEMU 7.2 (not 10) reports a stage 2 fault on a stage 1 walk at the stage 1 lookup level"
             }
             KnownDeviation::DeviceCombination => {
-                "QEMU 7.2 combines Normal with Device memory by the Normal attribute's low nibble"
+                "QEMU 7.2 and 10 combine Normal with Device memory by the Normal attribute's low nibble"
             }
+            KnownDeviation::S2PermissionAborts => {
+                "not asked of QEMU 10: it aborts on AT S12E* with a stage 2 permission fault"
+            }
+        }
+    }
+
+    /// Whether `oracle` is known to behave so.
+    pub fn of(self, oracle: Oracle) -> bool {
+        match oracle {
+            Oracle::Qemu72 => matches!(
+                self,
+                KnownDeviation::S1ptwLevel | KnownDeviation::DeviceCombination
+            ),
+            // QEMU 10 reports the stage 2 lookup's level (it fixed
+            // S1ptwLevel) but still combines Device types by the nibble.
+            Oracle::Qemu10 => matches!(
+                self,
+                KnownDeviation::DeviceCombination | KnownDeviation::S2PermissionAborts
+            ),
+            Oracle::Hardware => false,
+            Oracle::Unknown => true,
         }
     }
 }
 
-/// The combined attribute QEMU 7.2 computes when either stage is Device.
+/// Whether `AT S12E*` for an address the walker answers with `walker`
+/// aborts QEMU 10. Its stage 2 walk of the final IPA records the stage 2
+/// (not the combined) attributes before the permission check, and
+/// `do_ats_write` asserts they are never left so when the walk fails.
+/// Access flag, translation and address size faults come before that point,
+/// and stage 2 faults on the stage 1 walk use their own result.
+pub(super) fn aborts_qemu10(walker: &Result<Translation, Fault>) -> bool {
+    matches!(walker, Err(f) if f.stage == Stage::Stage2 && !f.s1ptw && f.kind == FaultKind::Permission)
+}
+
+/// The combined attribute QEMU 7.2 and 10 compute when either stage is
+/// Device.
 fn qemu_device_combination(s1: u8, s2: u8) -> u8 {
     let (s1lo, s2lo) = (s1 & 0xf, s2 & 0xf);
     if s1lo == 0 || s2lo == 0 {
@@ -63,14 +115,14 @@ pub(super) struct DeviationContext<'a> {
     pub(super) access: Access,
 }
 
-/// Which known QEMU deviation, if any, explains the hardware's `par` where
-/// the walker says `walker` for a two-stage translation.
-pub(super) fn known_deviation(
-    par: u64,
+/// What QEMU's known deviations would answer instead of the ARM ARM's
+/// `walker` for a two-stage translation: per deviation of
+/// [`KnownDeviation::ALL`], the answer when it would differ.
+pub(super) fn predict(
     walker: &Result<Translation, Fault>,
     ctx: &DeviationContext<'_>,
-) -> Option<KnownDeviation> {
-    let hardware = Par(par);
+) -> [Option<Result<Translation, Fault>>; 3] {
+    let mut answers = [None, None, None];
     match walker {
         Err(fault) if fault.s1ptw => {
             // The level of the stage 1 lookup whose table read faulted.
@@ -84,7 +136,7 @@ pub(super) fn known_deviation(
             );
             let s1_level = trace
                 .steps()
-                .filter(|s| s.stage == emu::mmu::Stage::Stage1)
+                .filter(|s| s.stage == Stage::Stage1)
                 .last()
                 .map_or_else(
                     || {
@@ -95,40 +147,43 @@ pub(super) fn known_deviation(
                     },
                     |s| s.level + 1,
                 );
-            let qemu = Fault {
-                level: s1_level,
-                ..*fault
-            };
-            (s1_level != fault.level && par::matches(par, &Err(qemu)))
-                .then_some(KnownDeviation::S1ptwLevel)
-        }
-        Ok(t) if !hardware.faulted() => {
-            let s1 = translate_stage1_under_stage2(
-                ctx.walker_regs,
-                &ctx.s2.regs(),
-                ctx.features,
-                VirtAddr(ctx.va),
-                ctx.access,
-                &ctx.tables.mem,
-            )
-            .ok()?;
-            let s2 = translate_stage2(
-                &ctx.s2.regs(),
-                ctx.features,
-                IntermPhysAddr(s1.output.0),
-                ctx.access,
-                &ctx.tables.mem,
-            )
-            .ok()?;
-            let (a1, a2) = (s1.attributes, s2.attributes);
-            if !(a1.is_device() || a2.is_device()) {
-                return None;
+            if s1_level != fault.level {
+                answers[0] = Some(Err(Fault {
+                    level: s1_level,
+                    ..*fault
+                }));
             }
-            let mut qemu = *t;
-            qemu.attributes.mair = qemu_device_combination(a1.mair, a2.mair);
-            (qemu.attributes.mair != t.attributes.mair && par::matches(par, &Ok(qemu)))
-                .then_some(KnownDeviation::DeviceCombination)
         }
-        _ => None,
+        Ok(t) => {
+            let combined = (|| {
+                let s1 = translate_stage1_under_stage2(
+                    ctx.walker_regs,
+                    &ctx.s2.regs(),
+                    ctx.features,
+                    VirtAddr(ctx.va),
+                    ctx.access,
+                    &ctx.tables.mem,
+                )
+                .ok()?;
+                let s2 = translate_stage2(
+                    &ctx.s2.regs(),
+                    ctx.features,
+                    IntermPhysAddr(s1.output.0),
+                    ctx.access,
+                    &ctx.tables.mem,
+                )
+                .ok()?;
+                let (a1, a2) = (s1.attributes, s2.attributes);
+                (a1.is_device() || a2.is_device())
+                    .then(|| qemu_device_combination(a1.mair, a2.mair))
+            })();
+            if let Some(mair) = combined.filter(|&m| m != t.attributes.mair) {
+                let mut qemu = *t;
+                qemu.attributes.mair = mair;
+                answers[1] = Some(Ok(qemu));
+            }
+        }
+        Err(_) => {}
     }
+    answers
 }

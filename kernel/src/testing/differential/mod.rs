@@ -16,7 +16,7 @@ mod stage2;
 mod tables;
 
 pub use compare::DiffStats;
-pub use deviations::KnownDeviation;
+pub use deviations::{KnownDeviation, Oracle};
 pub use rng::Rng;
 pub use tables::{with_test_tables, TestTables};
 
@@ -37,7 +37,7 @@ pub const ADDRESSES_PER_SET: usize = 4096;
 pub fn stage1(granule: Granule, seed: u64) -> Result<DiffStats, String> {
     let features = host_mmu::walker_features();
     let mut rng = Rng(seed);
-    let mut stats = DiffStats::default();
+    let mut stats = DiffStats::new(Oracle::current());
     for set in 0..TABLE_SETS {
         with_installed(&mut rng, granule, &features, |rng, tables, walker_regs| {
             compare_set(rng, tables, walker_regs, &features, &mut stats, None)
@@ -52,7 +52,7 @@ pub fn stage1(granule: Granule, seed: u64) -> Result<DiffStats, String> {
 pub fn two_stage(granule: Granule, seed: u64) -> Result<DiffStats, String> {
     let features = host_mmu::walker_features();
     let mut rng = Rng(seed);
-    let mut stats = DiffStats::default();
+    let mut stats = DiffStats::new(Oracle::current());
     for set in 0..TABLE_SETS {
         with_installed(&mut rng, granule, &features, |rng, tables, walker_regs| {
             let (s2_table, mut s2_mem, setup) =
