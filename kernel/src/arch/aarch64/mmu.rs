@@ -181,6 +181,10 @@ pub enum At {
     S1E0R,
     /// AT S1E0W: as an EL0 write.
     S1E0W,
+    /// AT S1E1RP: as an EL1 read with PSTATE.PAN set (FEAT_PAN2).
+    S1E1RP,
+    /// AT S1E1WP: as an EL1 write with PSTATE.PAN set (FEAT_PAN2).
+    S1E1WP,
 }
 
 /// Translates `va` with the current EL1&0 regime and returns PAR_EL1.
@@ -201,7 +205,63 @@ pub fn at(op: At, va: u64) -> u64 {
             At::S1E0W => {
                 asm!("at s1e0w, {va}", "isb", "mrs {par}, par_el1", va = in(reg) va, par = out(reg) par, options(nostack))
             }
+            // PSTATE.PAN is set only around the AT (MSR PAN, #imm and AT
+            // S1E1RP/WP in their SYS encodings: the assembler needs no
+            // extension); the kernel touches no EL0-accessible memory.
+            At::S1E1RP => {
+                asm!(".inst 0xd500419f", "sys #0, c7, c9, #0, {va}", "isb", "mrs {par}, par_el1", ".inst 0xd500409f", "isb", va = in(reg) va, par = out(reg) par, options(nostack))
+            }
+            At::S1E1WP => {
+                asm!(".inst 0xd500419f", "sys #0, c7, c9, #1, {va}", "isb", "mrs {par}, par_el1", ".inst 0xd500409f", "isb", va = in(reg) va, par = out(reg) par, options(nostack))
+            }
         }
     }
     par
+}
+
+/// ID_AA64MMFR1_EL1.PAN: 0 none, 1 FEAT_PAN, 2 FEAT_PAN2 (`AT S1E1RP/WP`),
+/// 3 FEAT_PAN3.
+pub fn pan_level() -> u64 {
+    let value: u64;
+    // SAFETY: reading an ID register.
+    unsafe { asm!("mrs {}, id_aa64mmfr1_el1", out(reg) value, options(nomem, nostack)) };
+    (value >> 20) & 0xf
+}
+
+/// SCTLR_EL1.WXN: writable memory is execute-never at EL1 and EL0.
+const SCTLR_WXN: u64 = 1 << 19;
+
+/// Sets or clears SCTLR_EL1.WXN and drops the EL1 TLB entries, which may
+/// hold permissions computed with the old value. Returns the new SCTLR_EL1.
+pub fn set_wxn(on: bool) -> u64 {
+    let sctlr: u64;
+    // SAFETY: WXN only takes execute rights from writable memory; the
+    // kernel executes only its text, which no mapping makes writable.
+    unsafe {
+        asm!(
+            "mrs {s}, sctlr_el1",
+            "bic {s}, {s}, {wxn}",
+            "orr {s}, {s}, {set}",
+            "msr sctlr_el1, {s}",
+            "isb",
+            "tlbi vmalle1",
+            "dsb nsh",
+            "isb",
+            s = out(reg) sctlr,
+            wxn = in(reg) SCTLR_WXN,
+            set = in(reg) if on { SCTLR_WXN } else { 0 },
+            options(nostack),
+        );
+    }
+    sctlr
+}
+
+/// Writes TTBR1_EL1 (a new ASID for the same tables) with no TLB
+/// maintenance, as an OS switching address spaces does.
+///
+/// # Safety
+/// `ttbr1` must differ from TTBR1_EL1 in its ASID field only.
+pub unsafe fn set_ttbr1_asid(ttbr1: u64) {
+    // SAFETY: forwarded from the caller.
+    unsafe { asm!("msr ttbr1_el1, {}", "isb", in(reg) ttbr1, options(nostack)) };
 }

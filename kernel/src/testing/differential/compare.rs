@@ -4,7 +4,7 @@
 use super::deviations::{aborts_qemu10, predict, DeviationContext, KnownDeviation, Oracle};
 use super::rng::Rng;
 use super::stage2::Stage2Setup;
-use super::tables::TestTables;
+use super::tables::{random_asid, TestTables};
 use super::ADDRESSES_PER_SET;
 use crate::arch::el2::{self, AtS12};
 use crate::arch::mmu::{self as regs, At};
@@ -15,17 +15,20 @@ use alloc::string::String;
 use emu::addr::VirtAddr;
 use emu::mmu::fault::{Access, AccessKind, El, Fault, FaultKind};
 use emu::mmu::par;
-use emu::mmu::regime::{Features, Stage1Regs};
+use emu::mmu::regime::{ttbr, Features, Stage1Regs};
 use emu::mmu::stage1::{trace_stage1, translate_stage1};
 use emu::mmu::stage2::{trace_two_stage, translate_two_stage};
 use emu::mmu::translation::Translation;
 
-/// The AT operations compared, with the access each stands for.
-const OPERATIONS: [(At, Access); 4] = [
+/// The AT operations compared, with the access each stands for; the last
+/// two (PSTATE.PAN set) only with FEAT_PAN2 and without stage 2.
+const OPERATIONS: [(At, Access); 6] = [
     (At::S1E1R, Access::new(El::El1, AccessKind::Read)),
     (At::S1E1W, Access::new(El::El1, AccessKind::Write)),
     (At::S1E0R, Access::new(El::El0, AccessKind::Read)),
     (At::S1E0W, Access::new(El::El0, AccessKind::Write)),
+    (At::S1E1RP, Access::new(El::El1, AccessKind::Read)),
+    (At::S1E1WP, Access::new(El::El1, AccessKind::Write)),
 ];
 
 /// What one configuration compared.
@@ -123,7 +126,22 @@ pub(super) fn compare_set(
     stage2: Option<&Stage2Setup>,
 ) -> Result<(), String> {
     let space = 1u64 << tables.input_bits;
-    for _ in 0..ADDRESSES_PER_SET {
+    let operations = if stage2.is_none() && regs::pan_level() >= 2 {
+        OPERATIONS.len()
+    } else {
+        4
+    };
+    let mut walker_regs = *walker_regs;
+    for n in 0..ADDRESSES_PER_SET {
+        if n == ADDRESSES_PER_SET / 2 {
+            // A new ASID half-way, with no TLB maintenance: AT must use the
+            // new one (nG entries of the old ASID no longer match).
+            let asid = random_asid(rng, walker_regs.tcr);
+            walker_regs.ttbr1 =
+                (walker_regs.ttbr1 & !(0xffff << ttbr::ASID_SHIFT)) | (asid << ttbr::ASID_SHIFT);
+            // SAFETY: only the ASID changes; the tables stay installed.
+            unsafe { regs::set_ttbr1_asid(walker_regs.ttbr1) };
+        }
         // Mostly inside mappings, sometimes anywhere in (or just outside)
         // the range.
         let va = if tables.mapped_count > 0 && !rng.one_in(4) {
@@ -135,7 +153,16 @@ pub(super) fn compare_set(
         } else {
             tables.base() + rng.below(space)
         };
-        let (op, access) = OPERATIONS[rng.below(4) as usize];
+        // A random top byte now and then: ignored under TBI1, a
+        // translation fault without it.
+        let va = if rng.one_in(4) {
+            (va & !(0xff << 56)) | (rng.below(256) << 56)
+        } else {
+            va
+        };
+        let (op, access) = OPERATIONS[rng.below(operations as u64) as usize];
+        let pan = matches!(op, At::S1E1RP | At::S1E1WP);
+        let walker_regs = &Stage1Regs { pan, ..walker_regs };
         let walker = match stage2 {
             None => translate_stage1(walker_regs, features, VirtAddr(va), access, &tables.mem),
             Some(s2) => translate_two_stage(
@@ -160,6 +187,7 @@ pub(super) fn compare_set(
                     At::S1E1W => AtS12::E1W,
                     At::S1E0R => AtS12::E0R,
                     At::S1E0W => AtS12::E0W,
+                    At::S1E1RP | At::S1E1WP => unreachable!("no PAN operations with stage 2"),
                 };
                 el2::at_s12(op, va, s2.vttbr, s2.vtcr)
             }

@@ -39,11 +39,14 @@ const VTCR_PS_SHIFT: u32 = 16;
 
 fn random_stage2_attributes(rng: &mut Rng) -> Stage2Attributes {
     Stage2Attributes {
-        // Device types (0b00xx) and Normal combinations of the outer and
-        // inner nibbles (each 0b01 NC, 0b10 WT, 0b11 WB).
+        // Every MemAttr the ARM ARM defines: the four Device types
+        // (0b00xx) and each Normal outer (bits 3:2) with each inner (bits
+        // 1:0) cacheability, 0b01 Non-cacheable, 0b10 Write-Through, 0b11
+        // Write-Back (0bxx00 with a Normal outer half is reserved).
         mem_attr: [
-            0b0000, 0b0001, 0b0010, 0b0011, 0b0101, 0b1010, 0b1111, 0b1101,
-        ][rng.below(8) as usize],
+            0b0000, 0b0001, 0b0010, 0b0011, 0b0101, 0b0110, 0b0111, 0b1001, 0b1010, 0b1011, 0b1101,
+            0b1110, 0b1111,
+        ][rng.below(13) as usize],
         shareability: [
             Shareability::NonShareable,
             Shareability::Outer,

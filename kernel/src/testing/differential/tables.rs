@@ -8,7 +8,9 @@ use alloc::format;
 use alloc::string::String;
 use emu::addr::PhysAddr;
 use emu::granule::Granule;
-use emu::mmu::regime::{Features, Stage1Regs};
+use emu::mmu::geometry::Geometry;
+use emu::mmu::memory::TableMemory;
+use emu::mmu::regime::{tcr, ttbr, Features, Stage1Regs};
 use emu::mmu::{
     AccessPermissions, MapError, PageTable, Shareability, Stage1Attributes, TableConfig,
 };
@@ -86,6 +88,7 @@ pub(super) fn with_installed<T>(
     let tables = build_tables(rng, granule, features)?;
     let walker_regs = install(rng, &tables, granule, kernel_tcr);
     let result = f(rng, &tables, &walker_regs);
+    regs::set_wxn(false);
     // SAFETY: restores the kernel's own TCR (TTBR1 walks off) before the
     // test tables are freed.
     unsafe { regs::set_ttbr1(0, kernel_tcr) };
@@ -170,28 +173,94 @@ fn build_tables(
         };
         result.map_err(|e| format!("edit {at:#x}+{piece:#x}: {e}"))?;
     }
+    let root = tables.table.root().0;
+    let geometry = tables.table.config().geometry();
+    scatter_bits(rng, &mut tables.mem, geometry, geometry.start_level, root);
     Ok(tables)
 }
 
-/// Installs `tables` in TTBR1 (with a random IPS) and returns the
-/// registers the walker needs to see the same regime.
+/// Walks the finished tables and sets, on random table descriptors at
+/// every level, APTable\[1\] (read-only below), APTable\[0\] (no EL0
+/// below), UXNTable and PXNTable; and on random leaves the contiguous bit,
+/// which then marks runs that are not aligned or not uniform (the builder
+/// only makes aligned, uniform ones). What the walker makes of all of them
+/// is compared like everything else.
+fn scatter_bits(rng: &mut Rng, mem: &mut FrameTables, g: Geometry, level: u8, table: u64) {
+    use emu::mmu::descriptor::{
+        AP_TABLE_NO_EL0, AP_TABLE_RO, CONTIGUOUS, OA_MASK, PXN_TABLE, XN_TABLE,
+    };
+    const TABLE_BITS: [u64; 4] = [AP_TABLE_RO, AP_TABLE_NO_EL0, XN_TABLE, PXN_TABLE];
+    for index in 0..g.entries(level) as u64 {
+        let address = PhysAddr(table + index * 8);
+        let d = mem.read_descriptor(address);
+        if d & 1 == 0 {
+            continue;
+        }
+        let is_table = level < 3 && d & 0b11 == 0b11;
+        if is_table {
+            let mut bits = 0;
+            if rng.one_in(3) {
+                for bit in TABLE_BITS {
+                    if rng.one_in(2) {
+                        bits |= bit;
+                    }
+                }
+            }
+            if bits != 0 {
+                mem.write_descriptor(address, d | bits);
+            }
+            scatter_bits(rng, mem, g, level + 1, d & OA_MASK);
+        } else if rng.one_in(16) {
+            mem.write_descriptor(address, d | CONTIGUOUS);
+        }
+    }
+}
+
+/// Installs `tables` in TTBR1 and returns the registers the walker needs
+/// to see the same regime. Besides the IPS, the walker's other TCR_EL1 and
+/// SCTLR_EL1 controls are drawn at random: HPD1 and HA where the CPU has
+/// them, TBI1, A1 and AS with a random ASID in TTBR1, and SCTLR_EL1.WXN
+/// (the kernel's mappings are global and its writable memory never runs).
 fn install(rng: &mut Rng, tables: &TestTables, granule: Granule, kernel_tcr: u64) -> Stage1Regs {
+    let features = host_mmu::walker_features();
     let tcr = regs::tcr_with_ttbr1(kernel_tcr, granule, tables.input_bits);
     // Output sizes below the 48 bits the tables use, so that some output
     // addresses are address size faults (the kernel's own addresses stay
     // below 2^40).
     let max_ips = host_mmu::features().pa_range.min(5);
     let ips = 2 + rng.below(u64::from(max_ips.saturating_sub(1))) as u8;
-    let tcr = regs::tcr_with_ips(tcr, ips.min(max_ips));
-    // SAFETY: TTBR0's fields stay as they are; TTBR1 gets a complete table
-    // set for its granule and size.
-    unsafe { regs::set_ttbr1(tables.table.root().0, tcr) };
+    let mut tcr = regs::tcr_with_ips(tcr, ips.min(max_ips))
+        & !(tcr::HPD1 | tcr::TBI1 | tcr::HA | tcr::A1 | tcr::AS);
+    let wide_asid = host_mmu::features().asid_bits >= 16;
+    for (bit, available) in [
+        (tcr::HPD1, features.hpds),
+        (tcr::TBI1, true),
+        (tcr::HA, features.hardware_access_flag),
+        (tcr::A1, true),
+        (tcr::AS, wide_asid),
+    ] {
+        if available && rng.one_in(2) {
+            tcr |= bit;
+        }
+    }
+    let ttbr1 = tables.table.root().0 | (random_asid(rng, tcr) << ttbr::ASID_SHIFT);
+    // SAFETY: TTBR0's fields stay as they are (the kernel's mappings are
+    // global, so A1, AS and the ASID do not change them); TTBR1 gets a
+    // complete table set for its granule and size.
+    unsafe { regs::set_ttbr1(ttbr1, tcr) };
+    let sctlr = regs::set_wxn(rng.one_in(2));
     Stage1Regs {
-        sctlr: host_mmu::read_sctlr_el1(),
+        sctlr,
         tcr,
         ttbr0: regs::ttbr0_el1(),
-        ttbr1: tables.table.root().0,
+        ttbr1,
         mair: regs::mair_value(),
         pan: false,
     }
+}
+
+/// A random ASID of the size TCR_EL1.AS selects.
+pub(super) fn random_asid(rng: &mut Rng, tcr: u64) -> u64 {
+    let bits = if tcr & tcr::AS != 0 { 16 } else { 8 };
+    rng.below(1 << bits)
 }
