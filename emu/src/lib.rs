@@ -4,12 +4,14 @@
 
 #![no_std]
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
 pub mod addr;
+pub mod arch;
 pub mod fdt;
 pub mod granule;
 pub mod mem;

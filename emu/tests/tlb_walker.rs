@@ -9,7 +9,9 @@ use emu::mmu::fault::{Fault, FaultKind};
 use emu::mmu::regime::{Features, Stage1Regs};
 use emu::mmu::{AccessPermissions, PageTable, Stage1Attributes, TableConfig};
 use emu::pagesize::PageSize;
-use emu::tlb::{AsidMatch, LevelScope, MemoryFault, MmuIdx, RuntimePageSize, Stage1Walker, TlbSet};
+use emu::tlb::{
+    AsidMatch, LevelScope, MemoryFault, MmuIdx, RuntimePageSize, Stage1Walker, TlbSet, WalkerError,
+};
 
 const RAM: u64 = 0x4000_0000;
 const RAM_SIZE: u64 = 80 << 20;
@@ -117,7 +119,7 @@ fn guest(page: PageSize, granule: Granule) -> Guest {
 }
 
 impl Guest {
-    fn load(&mut self, idx: MmuIdx, va: u64) -> Result<u64, MemoryFault<Fault>> {
+    fn load(&mut self, idx: MmuIdx, va: u64) -> Result<u64, MemoryFault<WalkerError>> {
         self.tlbs.load(
             &mut self.map,
             &mut self.walker,
@@ -127,7 +129,7 @@ impl Guest {
         )
     }
 
-    fn store(&mut self, va: u64, value: u64) -> Result<(), MemoryFault<Fault>> {
+    fn store(&mut self, va: u64, value: u64) -> Result<(), MemoryFault<WalkerError>> {
         self.tlbs.store(
             &mut self.map,
             &mut self.walker,
@@ -164,10 +166,10 @@ fn small_guest_pages_keep_their_own_targets_and_permissions() {
                     assert!(
                         matches!(
                             el0,
-                            Err(MemoryFault::Translation(Fault {
+                            Err(MemoryFault::Translation(WalkerError::Fault(Fault {
                                 kind: FaultKind::Permission,
                                 ..
-                            }))
+                            })))
                         ),
                         "EL0 read of a privileged page: {el0:?} ({page} TLB, {granule} guest)"
                     );
@@ -175,10 +177,10 @@ fn small_guest_pages_keep_their_own_targets_and_permissions() {
                     assert!(
                         matches!(
                             write,
-                            Err(MemoryFault::Translation(Fault {
+                            Err(MemoryFault::Translation(WalkerError::Fault(Fault {
                                 kind: FaultKind::Permission,
                                 ..
-                            }))
+                            })))
                         ),
                         "write to a read-only page: {write:?} ({page} TLB, {granule} guest)"
                     );
@@ -201,10 +203,10 @@ fn unmapped_neighbour_of_a_small_page_faults() {
         assert!(
             matches!(
                 result,
-                Err(MemoryFault::Translation(Fault {
+                Err(MemoryFault::Translation(WalkerError::Fault(Fault {
                     kind: FaultKind::Translation,
                     ..
-                }))
+                })))
             ),
             "{result:?} ({page} TLB, {granule} guest)"
         );
@@ -237,5 +239,23 @@ fn invalidating_a_block_by_another_small_page_drops_the_cached_one() {
             Ok(moved + 0x10),
             "stale block translation survived TLBI by {other:#x} ({page} TLB, {granule} guest)"
         );
+    }
+}
+
+#[test]
+fn a_miss_in_a_regime_the_walker_does_not_model_is_an_error_naming_it() {
+    let mut g = guest(PageSize::K4, Granule::K4);
+    assert_eq!(g.load(MmuIdx::El1, BLOCK_VA), Ok(BLOCK_PA));
+    for idx in [MmuIdx::El2, MmuIdx::Stage2] {
+        let walks = g.walker.walks;
+        let result = g.load(idx, BLOCK_VA);
+        assert_eq!(
+            result,
+            Err(MemoryFault::Translation(WalkerError::Unmodelled(idx))),
+            "{idx:?} must not walk the EL1&0 tables"
+        );
+        assert_eq!(g.walker.walks, walks, "no walk is made for {idx:?}");
+        let message = WalkerError::Unmodelled(idx).to_string();
+        assert!(message.contains(idx.name()), "{message}");
     }
 }

@@ -14,9 +14,6 @@ extern crate alloc;
 extern crate std;
 
 pub mod cmdline;
-pub mod cpu_features;
-pub mod esr;
-pub mod par;
 
 #[cfg(target_os = "none")]
 pub mod arch;

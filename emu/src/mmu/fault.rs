@@ -67,17 +67,6 @@ pub enum FaultKind {
     ExternalAbortOnWalk,
 }
 
-/// Fault status code base values (DFSC/IFSC, PAR_EL1.FST, long-descriptor
-/// FSR.STATUS); the level goes in the low two bits.
-mod fsc {
-    pub const ADDRESS_SIZE: u8 = 0b00_0000;
-    pub const TRANSLATION: u8 = 0b00_0100;
-    pub const ACCESS_FLAG: u8 = 0b00_1000;
-    pub const PERMISSION: u8 = 0b00_1100;
-    pub const EXTERNAL_ABORT_ON_WALK: u8 = 0b01_0100;
-    pub const LEVEL_MASK: u8 = 0b11;
-}
-
 /// A translation fault record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Fault {
@@ -112,14 +101,7 @@ impl Fault {
     /// The architectural fault status code (DFSC/IFSC, PAR_EL1.FST; the
     /// LPAE long-descriptor FSR.STATUS uses the same values).
     pub const fn fsc(&self) -> u8 {
-        let base = match self.kind {
-            FaultKind::AddressSize => fsc::ADDRESS_SIZE,
-            FaultKind::Translation => fsc::TRANSLATION,
-            FaultKind::AccessFlag => fsc::ACCESS_FLAG,
-            FaultKind::Permission => fsc::PERMISSION,
-            FaultKind::ExternalAbortOnWalk => fsc::EXTERNAL_ABORT_ON_WALK,
-        };
-        base | (self.level & fsc::LEVEL_MASK)
+        crate::arch::esr::FaultStatus::of(self).code()
     }
 }
 

@@ -10,7 +10,7 @@ use super::permissions::PermissionRules;
 use super::regime::{field, sctlr, ttbcr, ttbr, LpaeRegs};
 use super::stage1::finish_stage1;
 use super::translation::Translation;
-use super::walk::{NoTrace, TableWalk, WalkFault, WalkObserver, WalkTrace};
+use super::walk::{TableWalk, WalkFault, WalkObserver};
 use crate::addr::PhysAddr;
 use crate::granule::Granule;
 
@@ -19,33 +19,12 @@ const FIRST_LEVEL: u8 = 1;
 /// Input sizes above this start at level 1, the others at level 2.
 const LEVEL2_MAX_INPUT_BITS: u32 = 30;
 
-/// Translate the 32-bit `va` for `access` through the LPAE tables.
-pub fn translate_lpae<M: WalkMemory + ?Sized>(
-    regs: &LpaeRegs,
-    va: u32,
-    access: Access,
-    mem: &M,
-) -> Result<Translation, Fault> {
-    translate_lpae_traced(regs, va, access, mem, &mut NoTrace)
-}
-
-/// [`translate_lpae`] with the steps recorded in a [`WalkTrace`].
-pub fn trace_lpae<M: WalkMemory + ?Sized>(
-    regs: &LpaeRegs,
-    va: u32,
-    access: Access,
-    mem: &M,
-) -> (Result<Translation, Fault>, WalkTrace) {
-    let mut trace = WalkTrace::default();
-    let result = translate_lpae_traced(regs, va, access, mem, &mut trace);
-    (result, trace)
-}
-
-/// [`translate_lpae`], reporting each descriptor read to `observer`.
+/// Translate the 32-bit `va` for `access` through the LPAE tables,
+/// reporting each descriptor read to `observer`.
 ///
 /// With SCTLR.M clear the address is used untranslated. TTBCR.EAE is
 /// assumed set: the short-descriptor format is not modelled.
-pub fn translate_lpae_traced<M: WalkMemory + ?Sized>(
+pub(crate) fn lpae<M: WalkMemory + ?Sized>(
     regs: &LpaeRegs,
     va: u32,
     access: Access,
@@ -55,13 +34,8 @@ pub fn translate_lpae_traced<M: WalkMemory + ?Sized>(
     let va = u64::from(va);
     let fault = |kind, level| Fault::stage1(kind, level, access);
     if regs.sctlr & sctlr::M == 0 {
-        return super::stage1::translate_stage1(
-            &super::regime::Stage1Regs::default(),
-            &super::regime::Features::QEMU_MAX,
-            crate::addr::VirtAddr(va),
-            access,
-            mem,
-        );
+        // A 32-bit VA always fits the 32-bit PA size of IPS = 0.
+        return super::stage1::flat(va, LPAE_INPUT_BITS, access);
     }
     let c = regs.ttbcr;
     let t0sz = field(c, ttbcr::T0SZ_SHIFT, ttbcr::TNSZ_WIDTH) as u32;

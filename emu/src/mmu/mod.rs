@@ -5,12 +5,13 @@
 //!
 //! - Building tables: [`TableConfig`] says what kind, [`PageTable`] maps,
 //!   unmaps and re-protects through a [`TableMemory`] the caller provides.
-//! - Walking: [`stage1::translate_stage1`], [`stage2::translate_stage2`],
-//!   [`stage2::translate_two_stage`], [`stage2::translate_stage1_under_stage2`]
-//!   and [`lpae::translate_lpae`] read tables through a [`WalkMemory`] and
-//!   return a [`Translation`] or a [`Fault`]; the `trace_*` variants also
-//!   record each step ([`WalkStep`] prints as one line for the shell).
-//! - Comparing with the hardware: [`par::par_el1`] and [`par::comparable`].
+//! - Walking: a [`Walker`] holds the registers, the CPU's [`Features`] and
+//!   a [`WalkMemory`]; [`Walker::translate`] takes a [`Walk`] (stage 1,
+//!   stage 2, both, stage 1 under stage 2, or LPAE) and returns a
+//!   [`Translation`] or a [`Fault`]; [`Walker::trace`] also records each
+//!   step ([`WalkStep`] prints as one line for the shell).
+//! - Comparing with the hardware: [`crate::arch::par::par_el1`] and
+//!   [`crate::arch::par::comparable`].
 //!
 //! # Using it from the kernel
 //!
@@ -51,8 +52,8 @@
 //! `AT S1E1R/W`, which ignore it) and compare
 //! `par::comparable(hardware_par)` with
 //! `par::comparable(par::par_el1(&result))`. With EL2 and `HCR_EL2.VM` set,
-//! `AT S1E1*` matches [`stage2::translate_stage1_under_stage2`] and
-//! `AT S12E1*` matches [`stage2::translate_two_stage`].
+//! `AT S1E1*` matches [`Walk::Stage1UnderStage2`] and `AT S12E1*` matches
+//! [`Walk::TwoStage`].
 //!
 //! # Choices where the architecture leaves some
 //!
@@ -76,13 +77,13 @@ pub mod fault;
 pub mod geometry;
 pub mod lpae;
 pub mod memory;
-pub mod par;
 mod permissions;
 pub mod regime;
 pub mod stage1;
 pub mod stage2;
 pub mod translation;
 pub mod walk;
+pub mod walker;
 
 pub use attrs::{
     AccessPermissions, Attributes, Shareability, Stage1Attributes, Stage2Access, Stage2Attributes,
@@ -94,6 +95,7 @@ pub use memory::{ExternalAbort, TableMemory, WalkMemory};
 pub use regime::{Features, LpaeRegs, Stage1Regs, Stage2Regs, TnszOutOfRange};
 pub use translation::{MemoryAttributes, Permissions, Rwx, Translation};
 pub use walk::{WalkObserver, WalkStep, WalkTrace};
+pub use walker::{Walk, Walker};
 
 #[cfg(test)]
 mod tests;

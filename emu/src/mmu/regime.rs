@@ -3,19 +3,20 @@
 //! and the ARMv7 long-descriptor format (TTBCR, TTBRn, MAIRn), and what the
 //! implementation supports.
 
+use super::config::Stage;
+use crate::arch::id::{GranuleSet, MmuFeatures};
 use crate::granule::Granule;
 
 /// What the modelled CPU implements, as far as translation cares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Features {
-    /// Physical address size (ID_AA64MMFR0_EL1.PARange), in bits.
+    /// Physical address size (ID_AA64MMFR0_EL1.PARange), in bits, at most
+    /// [`MAX_MODELLED_PA_BITS`].
     pub pa_bits: u32,
-    /// Stage-1 granules implemented (ID_AA64MMFR0_EL1.TGran4/16/64).
-    pub granule_4k: bool,
-    /// See `granule_4k`.
-    pub granule_16k: bool,
-    /// See `granule_4k`.
-    pub granule_64k: bool,
+    /// Granules implemented at stage 1 (ID_AA64MMFR0_EL1.TGran4/16/64).
+    pub stage1_granules: GranuleSet,
+    /// Granules implemented at stage 2 (ID_AA64MMFR0_EL1.TGran4/16/64_2).
+    pub stage2_granules: GranuleSet,
     /// FEAT_TTST: TnSZ up to 48 (47 for 64K).
     pub ttst: bool,
     /// FEAT_HPDS: TCR_EL1.HPD0/HPD1 disable the hierarchical permissions.
@@ -44,9 +45,8 @@ impl Features {
     /// out-of-range TnSZ.
     pub const QEMU_MAX: Features = Features {
         pa_bits: 48,
-        granule_4k: true,
-        granule_16k: true,
-        granule_64k: true,
+        stage1_granules: GranuleSet::ALL,
+        stage2_granules: GranuleSet::ALL,
         ttst: true,
         hpds: true,
         hardware_access_flag: true,
@@ -58,9 +58,8 @@ impl Features {
     pub const fn armv8_0(pa_bits: u32) -> Features {
         Features {
             pa_bits,
-            granule_4k: true,
-            granule_16k: false,
-            granule_64k: true,
+            stage1_granules: GranuleSet::ALL.without(Granule::K16),
+            stage2_granules: GranuleSet::ALL.without(Granule::K16),
             ttst: false,
             hpds: false,
             hardware_access_flag: false,
@@ -68,64 +67,66 @@ impl Features {
         }
     }
 
-    /// Decode ID_AA64MMFR0_EL1, ID_AA64MMFR1_EL1 and ID_AA64MMFR2_EL1.
-    /// `tnsz_out_of_range` is not reported by any ID register; the kernel
-    /// can find it out with `AT` on an out-of-range TnSZ.
-    pub const fn from_id_registers(
+    /// Features from the ID registers ID_AA64MMFR0/1/2_EL1, decoded by
+    /// [`MmuFeatures::decode`]. `tnsz_out_of_range` is not reported by any
+    /// ID register; the kernel can find it out with `AT` on an
+    /// out-of-range TnSZ.
+    pub fn from_id_registers(
         mmfr0: u64,
         mmfr1: u64,
         mmfr2: u64,
         tnsz_out_of_range: TnszOutOfRange,
     ) -> Features {
-        use id::*;
-        let pa_bits = output_bits(field(mmfr0, PARANGE, FIELD_WIDTH), &Features::UNLIMITED);
+        Features::from_mmu_features(&MmuFeatures::decode(mmfr0, mmfr1, mmfr2), tnsz_out_of_range)
+    }
+
+    /// Features from decoded ID registers.
+    pub fn from_mmu_features(id: &MmuFeatures, tnsz_out_of_range: TnszOutOfRange) -> Features {
         Features {
-            pa_bits,
-            // TGran16 counts up from 0 (not implemented); TGran4 and
-            // TGran64 use 0xF for "not implemented".
-            granule_16k: field(mmfr0, TGRAN16, FIELD_WIDTH) != 0,
-            granule_64k: field(mmfr0, TGRAN64, FIELD_WIDTH) != NOT_IMPLEMENTED,
-            granule_4k: field(mmfr0, TGRAN4, FIELD_WIDTH) != NOT_IMPLEMENTED,
-            hardware_access_flag: field(mmfr1, HAFDBS, FIELD_WIDTH) != 0,
-            hpds: field(mmfr1, HPDS, FIELD_WIDTH) != 0,
-            ttst: field(mmfr2, ST, FIELD_WIDTH) != 0,
+            pa_bits: id.pa_bits.min(MAX_MODELLED_PA_BITS),
+            stage1_granules: id.stage1,
+            stage2_granules: id.stage2,
+            ttst: id.ttst,
+            hpds: id.hpds,
+            hardware_access_flag: id.hardware_access_flag,
             tnsz_out_of_range,
         }
     }
 
-    /// Features that limit nothing, for decoding sizes.
-    const UNLIMITED: Features = Features {
-        pa_bits: MAX_MODELLED_PA_BITS,
-        ..Features::QEMU_MAX
-    };
-
-    /// Whether `granule` is implemented.
+    /// Whether `granule` is implemented at stage 1.
     pub const fn supports(&self, granule: Granule) -> bool {
-        match granule {
-            Granule::K4 => self.granule_4k,
-            Granule::K16 => self.granule_16k,
-            Granule::K64 => self.granule_64k,
-        }
+        self.stage1_granules.contains(granule)
     }
 
-    /// The granule used when TGn holds a reserved value or names a granule
-    /// the CPU lacks (IMPLEMENTATION DEFINED; like QEMU, the first
-    /// implemented one of 4K, 64K, 16K).
-    pub const fn fallback_granule(&self) -> Granule {
-        if self.granule_4k {
+    /// The granule a stage uses when its TGn field holds a reserved value
+    /// or names a granule the CPU lacks at that stage (IMPLEMENTATION
+    /// DEFINED; like QEMU, the first implemented one of 4K, 64K, 16K).
+    pub const fn fallback_granule(&self, stage: Stage) -> Granule {
+        let set = self.granules(stage);
+        if set.contains(Granule::K4) {
             Granule::K4
-        } else if self.granule_64k {
+        } else if set.contains(Granule::K64) {
             Granule::K64
         } else {
             Granule::K16
         }
     }
 
-    /// The granule TGn selects, or the fallback.
-    pub const fn granule_or_fallback(&self, granule: Option<Granule>) -> Granule {
+    /// The granules implemented at `stage`.
+    pub const fn granules(&self, stage: Stage) -> GranuleSet {
+        match stage {
+            Stage::Stage1 => self.stage1_granules,
+            Stage::Stage2 => self.stage2_granules,
+        }
+    }
+
+    /// The granule a walk of `stage` uses when TGn selects `granule`
+    /// (`None`: a reserved encoding): itself if implemented, else the
+    /// fallback.
+    pub const fn granule_or_fallback(&self, stage: Stage, granule: Option<Granule>) -> Granule {
         match granule {
-            Some(g) if self.supports(g) => g,
-            _ => self.fallback_granule(),
+            Some(g) if self.granules(stage).contains(g) => g,
+            _ => self.fallback_granule(stage),
         }
     }
 
@@ -156,28 +157,6 @@ impl Features {
     }
 }
 
-/// ID_AA64MMFR0/1/2_EL1 field positions (all 4 bits wide).
-mod id {
-    /// Width of every ID register field used here.
-    pub const FIELD_WIDTH: u32 = 4;
-    /// ID_AA64MMFR0_EL1.PARange.
-    pub const PARANGE: u32 = 0;
-    /// ID_AA64MMFR0_EL1.TGran16.
-    pub const TGRAN16: u32 = 20;
-    /// ID_AA64MMFR0_EL1.TGran64.
-    pub const TGRAN64: u32 = 24;
-    /// ID_AA64MMFR0_EL1.TGran4.
-    pub const TGRAN4: u32 = 28;
-    /// ID_AA64MMFR1_EL1.HAFDBS.
-    pub const HAFDBS: u32 = 0;
-    /// ID_AA64MMFR1_EL1.HPDS.
-    pub const HPDS: u32 = 12;
-    /// ID_AA64MMFR2_EL1.ST (FEAT_TTST).
-    pub const ST: u32 = 28;
-    /// TGran4/TGran64 value for "not implemented".
-    pub const NOT_IMPLEMENTED: u64 = 0xf;
-}
-
 /// The largest PA size modelled (no FEAT_LPA).
 pub const MAX_MODELLED_PA_BITS: u32 = 48;
 
@@ -187,12 +166,10 @@ pub const MIN_TNSZ: u32 = 16;
 /// Decode a (I)PS / PS field to a size in bits, limited by the implemented
 /// PA size (the effective output size).
 pub const fn output_bits(ps: u64, features: &Features) -> u32 {
-    const SIZES: [u32; 7] = [32, 36, 40, 42, 44, 48, 52];
-    let bits = if (ps as usize) < SIZES.len() {
-        SIZES[ps as usize]
-    } else {
+    let bits = match crate::arch::id::pa_range_bits(ps) {
+        Some(bits) => bits,
         // Reserved encodings behave as the implemented size.
-        features.pa_bits
+        None => features.pa_bits,
     };
     // 52-bit needs FEAT_LPA; here the descriptors carry 48 bits at most.
     let bits = if bits > MAX_MODELLED_PA_BITS {

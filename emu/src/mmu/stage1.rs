@@ -10,8 +10,9 @@ use super::memory::WalkMemory;
 use super::permissions::{stage1_permissions, PermissionRules};
 use super::regime::{field, output_bits, sctlr, tcr, ttbr, Features, Stage1Regs};
 use super::translation::{MemoryAttributes, Permissions, Rwx, Translation};
-use super::walk::{Fetch, Leaf, NoTrace, TableWalk, WalkFault, WalkObserver, WalkTrace};
+use super::walk::{Fetch, Leaf, TableWalk, WalkFault, WalkObserver};
 use crate::addr::{PhysAddr, VirtAddr};
+use crate::granule::Granule;
 
 /// Bit 55 of a VA selects the TTBR1 range (and its TBI bit).
 const RANGE_SELECT_BIT: u32 = 55;
@@ -26,22 +27,9 @@ const FLAT_MAIR: u8 = 0x00;
 /// Bits per MAIR attribute.
 const MAIR_FIELD_BITS: u32 = 8;
 
-/// Translate `va` for `access` through the EL1&0 stage-1 tables.
-///
-/// Without stage 2 the output is a PA; for a two-stage walk see
-/// [`super::stage2::translate_two_stage`].
-pub fn translate_stage1<M: WalkMemory + ?Sized>(
-    regs: &Stage1Regs,
-    features: &Features,
-    va: VirtAddr,
-    access: Access,
-    mem: &M,
-) -> Result<Translation, Fault> {
-    translate_stage1_traced(regs, features, va, access, mem, &mut NoTrace)
-}
-
-/// [`translate_stage1`], reporting each descriptor read to `observer`.
-pub fn translate_stage1_traced<M: WalkMemory + ?Sized>(
+/// Translate `va` for `access` through the EL1&0 stage-1 tables, reading
+/// them as PAs (no stage 2) and reporting each read to `observer`.
+pub(crate) fn stage1<M: WalkMemory + ?Sized>(
     regs: &Stage1Regs,
     features: &Features,
     va: VirtAddr,
@@ -54,19 +42,6 @@ pub fn translate_stage1_traced<M: WalkMemory + ?Sized>(
             .map_err(|_| Fault::stage1(FaultKind::ExternalAbortOnWalk, level, access))
     };
     stage1_with_fetch(regs, features, va, access, &mut fetch, observer)
-}
-
-/// [`translate_stage1`] with the steps recorded in a [`WalkTrace`].
-pub fn trace_stage1<M: WalkMemory + ?Sized>(
-    regs: &Stage1Regs,
-    features: &Features,
-    va: VirtAddr,
-    access: Access,
-    mem: &M,
-) -> (Result<Translation, Fault>, WalkTrace) {
-    let mut trace = WalkTrace::default();
-    let result = translate_stage1_traced(regs, features, va, access, mem, &mut trace);
-    (result, trace)
 }
 
 /// The range a VA falls in and that range's controls.
@@ -91,7 +66,10 @@ fn select_range(
             tcr::TBI1,
             tcr::TBID1,
             field(t, tcr::T1SZ_SHIFT, tcr::TNSZ_WIDTH) as u32,
-            features.granule_or_fallback(tcr::tg1_granule(field(t, tcr::TG1_SHIFT, tcr::TWO_BITS))),
+            features.granule_or_fallback(
+                Stage::Stage1,
+                tcr::tg1_granule(field(t, tcr::TG1_SHIFT, tcr::TWO_BITS)),
+            ),
             tcr::EPD1,
             tcr::HPD1,
             regs.ttbr1,
@@ -101,7 +79,10 @@ fn select_range(
             tcr::TBI0,
             tcr::TBID0,
             field(t, tcr::T0SZ_SHIFT, tcr::TNSZ_WIDTH) as u32,
-            features.granule_or_fallback(tcr::tg0_granule(field(t, tcr::TG0_SHIFT, tcr::TWO_BITS))),
+            features.granule_or_fallback(
+                Stage::Stage1,
+                tcr::tg0_granule(field(t, tcr::TG0_SHIFT, tcr::TWO_BITS)),
+            ),
             tcr::EPD0,
             tcr::HPD0,
             regs.ttbr0,
@@ -175,6 +156,7 @@ pub(crate) fn finish_stage1(
         input,
         output: PhysAddr(leaf.output.0 | (input & mask(offset_bits))),
         size_log2: leaf_size_log2(geometry, leaf.level, d),
+        granule: geometry.granule,
         level: leaf.level,
         contiguous: d & CONTIGUOUS != 0,
         permissions,
@@ -249,7 +231,7 @@ pub(crate) fn stage1_with_fetch(
 }
 
 /// Stage 1 disabled: the output is the input, which must fit the PA size.
-fn flat(va: u64, pa_bits: u32, access: Access) -> Result<Translation, Fault> {
+pub(crate) fn flat(va: u64, pa_bits: u32, access: Access) -> Result<Translation, Fault> {
     if va >> pa_bits != 0 {
         return Err(Fault::stage1(FaultKind::AddressSize, 0, access));
     }
@@ -257,6 +239,7 @@ fn flat(va: u64, pa_bits: u32, access: Access) -> Result<Translation, Fault> {
         input: va,
         output: PhysAddr(va),
         size_log2: FLAT_SIZE_LOG2,
+        granule: Granule::K4,
         level: 0,
         contiguous: false,
         permissions: Permissions {

@@ -14,7 +14,7 @@ use super::memory::WalkMemory;
 use super::regime::{field, output_bits, tcr, ttbr, vtcr, Features, Stage1Regs, Stage2Regs};
 use super::stage1::{leaf_size_log2, stage1_with_fetch};
 use super::translation::{MemoryAttributes, Permissions, Rwx, Translation};
-use super::walk::{NoTrace, TableWalk, WalkFault, WalkObserver, WalkTrace};
+use super::walk::{TableWalk, WalkFault, WalkObserver};
 use crate::addr::{IntermPhysAddr, PhysAddr, VirtAddr};
 use crate::granule::Granule;
 
@@ -55,8 +55,10 @@ const fn sl0_start_level(granule: Granule, sl0: u64, ttst: bool) -> Option<u8> {
 
 fn setup(regs: &Stage2Regs, features: &Features, fault: Fault) -> Result<Stage2Setup, Fault> {
     let v = regs.vtcr;
-    let granule =
-        features.granule_or_fallback(tcr::tg0_granule(field(v, vtcr::TG0_SHIFT, tcr::TWO_BITS)));
+    let granule = features.granule_or_fallback(
+        Stage::Stage2,
+        tcr::tg0_granule(field(v, vtcr::TG0_SHIFT, tcr::TWO_BITS)),
+    );
     let t0sz = field(v, vtcr::T0SZ_SHIFT, tcr::TNSZ_WIDTH) as u32;
     let t0sz = features.effective_tnsz(granule, t0sz).ok_or(fault)?;
     let input_bits = u64::BITS - t0sz;
@@ -112,18 +114,7 @@ pub fn stage2_mair(mem_attr: u64) -> u8 {
 
 /// Translate `ipa` through stage 2 alone (as for a device access by the
 /// guest with its MMU off, or for `AT S12E1*` without stage 1).
-pub fn translate_stage2<M: WalkMemory + ?Sized>(
-    regs: &Stage2Regs,
-    features: &Features,
-    ipa: IntermPhysAddr,
-    access: Access,
-    mem: &M,
-) -> Result<Translation, Fault> {
-    stage2_walk(regs, features, ipa, access, false, mem, &mut NoTrace)
-}
-
-/// [`translate_stage2`], reporting each descriptor read to `observer`.
-pub fn translate_stage2_traced<M: WalkMemory + ?Sized>(
+pub(crate) fn stage2<M: WalkMemory + ?Sized>(
     regs: &Stage2Regs,
     features: &Features,
     ipa: IntermPhysAddr,
@@ -199,6 +190,7 @@ fn stage2_walk<M: WalkMemory + ?Sized>(
         input: ipa.0,
         output: PhysAddr(leaf.output.0 | (ipa.0 & mask(g.level_shift(leaf.level)))),
         size_log2: leaf_size_log2(&g, leaf.level, d),
+        granule: g.granule,
         level: leaf.level,
         contiguous: d & CONTIGUOUS != 0,
         permissions,
@@ -214,34 +206,9 @@ fn stage2_walk<M: WalkMemory + ?Sized>(
 /// Translate `va` through stage 1 and stage 2 (the EL1&0 regime with
 /// HCR_EL2.VM set): each stage-1 table address is an IPA that stage 2
 /// translates first; a fault there is a stage-2 fault with S1PTW set.
-pub fn translate_two_stage<M: WalkMemory + ?Sized>(
-    s1: &Stage1Regs,
-    s2: &Stage2Regs,
-    features: &Features,
-    va: VirtAddr,
-    access: Access,
-    mem: &M,
-) -> Result<Translation, Fault> {
-    translate_two_stage_traced(s1, s2, features, va, access, mem, &mut NoTrace)
-}
-
-/// [`translate_two_stage`] with the steps recorded in a [`WalkTrace`].
-pub fn trace_two_stage<M: WalkMemory + ?Sized>(
-    s1: &Stage1Regs,
-    s2: &Stage2Regs,
-    features: &Features,
-    va: VirtAddr,
-    access: Access,
-    mem: &M,
-) -> (Result<Translation, Fault>, WalkTrace) {
-    let mut trace = WalkTrace::default();
-    let result = translate_two_stage_traced(s1, s2, features, va, access, mem, &mut trace);
-    (result, trace)
-}
-
-/// [`translate_two_stage`], reporting every descriptor read of both stages
-/// to `observer`, in the order the walk makes them.
-pub fn translate_two_stage_traced<M: WalkMemory + ?Sized>(
+/// Every descriptor read of both stages goes to `observer`, in the order
+/// the walk makes them.
+pub(crate) fn two_stage<M: WalkMemory + ?Sized>(
     s1: &Stage1Regs,
     s2: &Stage2Regs,
     features: &Features,
@@ -250,7 +217,7 @@ pub fn translate_two_stage_traced<M: WalkMemory + ?Sized>(
     mem: &M,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
-    let first = translate_stage1_under_stage2_traced(s1, s2, features, va, access, mem, observer)?;
+    let first = stage1_under_stage2(s1, s2, features, va, access, mem, observer)?;
     let second = stage2_walk(
         s2,
         features,
@@ -264,6 +231,7 @@ pub fn translate_two_stage_traced<M: WalkMemory + ?Sized>(
         input: va.0,
         output: second.output,
         size_log2: first.size_log2.min(second.size_log2),
+        granule: first.granule,
         level: first.level,
         contiguous: first.contiguous,
         permissions: first.permissions.intersect(second.permissions),
@@ -341,20 +309,8 @@ pub fn combine(s1: MemoryAttributes, s2: MemoryAttributes) -> MemoryAttributes {
 /// Stage 1 alone with stage 2 translating its table accesses: what
 /// `AT S1E1R/W` and `AT S1E0R/W` do when HCR_EL2.VM is set. The output is
 /// the IPA; stage-2 faults on the table walk are reported with S1PTW set.
-pub fn translate_stage1_under_stage2<M: WalkMemory + ?Sized>(
-    s1: &Stage1Regs,
-    s2: &Stage2Regs,
-    features: &Features,
-    va: VirtAddr,
-    access: Access,
-    mem: &M,
-) -> Result<Translation, Fault> {
-    translate_stage1_under_stage2_traced(s1, s2, features, va, access, mem, &mut NoTrace)
-}
-
-/// [`translate_stage1_under_stage2`], reporting every descriptor read of
-/// both stages to `observer`; the first half of a two-stage walk.
-pub fn translate_stage1_under_stage2_traced<M: WalkMemory + ?Sized>(
+/// Every descriptor read of both stages goes to `observer`.
+pub(crate) fn stage1_under_stage2<M: WalkMemory + ?Sized>(
     s1: &Stage1Regs,
     s2: &Stage2Regs,
     features: &Features,

@@ -3,6 +3,7 @@
 use super::attrs::Shareability;
 use super::fault::{Access, AccessKind, El};
 use crate::addr::PhysAddr;
+use crate::granule::Granule;
 
 /// Read, write and execute rights at one Exception level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -151,6 +152,10 @@ pub struct Translation {
     /// block, or a contiguous run of either. A TLB entry of this size,
     /// aligned, is correct for every address in it.
     pub size_log2: u32,
+    /// The granule of the tables that gave the translation (of stage 1 in
+    /// a two-stage walk; 4K with the MMU off, whose translations are
+    /// reported as 4K pages).
+    pub granule: Granule,
     /// The level of the final descriptor (of stage 1 in a two-stage walk).
     pub level: u8,
     /// Whether the final descriptor had the contiguous bit set.

@@ -33,4 +33,4 @@ pub use page_source::{ConstPageSize, PageSizeSource, RuntimePageSize};
 pub use set::TlbSet;
 pub use softmmu::{MemoryFault, Translate};
 pub use stats::TlbStats;
-pub use walker::Stage1Walker;
+pub use walker::{Stage1Walker, WalkerError};

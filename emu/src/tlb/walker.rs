@@ -9,13 +9,13 @@ use super::direct::MmuIdx;
 use super::fill::{AccessKind, FillFlags, TlbFill};
 use super::softmmu::Translate;
 use crate::addr::{PhysAddr, VirtAddr};
-use crate::granule::Granule;
 use crate::mem::PhysMemoryMap;
 use crate::mmu::fault::{Access, El, Fault};
 use crate::mmu::memory::{ExternalAbort, WalkMemory};
 use crate::mmu::regime::{Features, Stage1Regs};
-use crate::mmu::stage1::translate_stage1;
 use crate::mmu::translation::Translation;
+use crate::mmu::{Walk, Walker};
+use core::fmt;
 
 impl WalkMemory for PhysMemoryMap {
     fn read_descriptor(&self, address: PhysAddr) -> Result<u64, ExternalAbort> {
@@ -27,14 +27,14 @@ impl WalkMemory for PhysMemoryMap {
 }
 
 impl TlbFill {
-    /// The fill for a successful walk of `granule` tables.
-    pub fn from_translation(t: &Translation, granule: Granule) -> TlbFill {
+    /// The fill for a successful walk.
+    pub fn from_translation(t: &Translation) -> TlbFill {
         TlbFill {
             va: VirtAddr(t.input),
             pa: t.output,
             ipa: None,
             size_log2: t.size_log2 as u8,
-            granule,
+            granule: t.granule,
             perms: t.permissions,
             asid: t.asid,
             attrs: t.attributes,
@@ -42,6 +42,37 @@ impl TlbFill {
         }
     }
 }
+
+/// Why [`Stage1Walker`] could not fill a TLB entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WalkerError {
+    /// The walk faulted, as the architecture says.
+    Fault(Fault),
+    /// The miss was in a regime this walker does not model: it walks the
+    /// EL1&0 stage 1 tables only and never stands in for another regime.
+    Unmodelled(MmuIdx),
+}
+
+impl From<Fault> for WalkerError {
+    fn from(fault: Fault) -> Self {
+        WalkerError::Fault(fault)
+    }
+}
+
+impl fmt::Display for WalkerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WalkerError::Fault(fault) => write!(f, "{fault}"),
+            WalkerError::Unmodelled(idx) => write!(
+                f,
+                "the EL1&0 stage 1 walker does not model the {} translation regime",
+                idx.name()
+            ),
+        }
+    }
+}
+
+impl core::error::Error for WalkerError {}
 
 /// The EL1&0 stage 1 MMU of a guest: its registers and the CPU's
 /// translation features. Its tables are read from the guest's memory map.
@@ -54,22 +85,8 @@ pub struct Stage1Walker {
     pub walks: u64,
 }
 
-impl Stage1Walker {
-    /// The granule of the range `va` falls in (TG0 or TG1), as the walk
-    /// used it (a reserved or unimplemented TGn falls back as it does).
-    fn granule_for(&self, va: VirtAddr) -> Granule {
-        use crate::mmu::regime::tcr;
-        let tg = if va.0 >> 55 & 1 != 0 {
-            tcr::tg1_granule((self.regs.tcr >> tcr::TG1_SHIFT) & 0b11)
-        } else {
-            tcr::tg0_granule((self.regs.tcr >> tcr::TG0_SHIFT) & 0b11)
-        };
-        self.features.granule_or_fallback(tg)
-    }
-}
-
 impl Translate for Stage1Walker {
-    type Fault = Fault;
+    type Fault = WalkerError;
 
     fn translate(
         &mut self,
@@ -77,13 +94,15 @@ impl Translate for Stage1Walker {
         idx: MmuIdx,
         va: VirtAddr,
         kind: AccessKind,
-    ) -> Result<TlbFill, Fault> {
-        self.walks += 1;
+    ) -> Result<TlbFill, WalkerError> {
         let el = match idx {
             MmuIdx::El0 => El::El0,
-            _ => El::El1,
+            MmuIdx::El1 => El::El1,
+            MmuIdx::El2 | MmuIdx::Stage2 => return Err(WalkerError::Unmodelled(idx)),
         };
-        let t = translate_stage1(&self.regs, &self.features, va, Access::new(el, kind), map)?;
-        Ok(TlbFill::from_translation(&t, self.granule_for(va)))
+        self.walks += 1;
+        let walker = Walker::new(self.features, map).with_stage1(self.regs);
+        let t = walker.translate(Walk::Stage1(va), Access::new(el, kind))?;
+        Ok(TlbFill::from_translation(&t))
     }
 }

@@ -6,13 +6,13 @@ use super::frame;
 use crate::arch::cpu;
 use crate::arch::mmu::{self as regs, At, MAIR_DEVICE, MAIR_NORMAL};
 use crate::bootinfo::BootInfo;
-use crate::cpu_features::MmuFeatures;
-use crate::esr::FaultStatus;
 use crate::memory::PhysRange;
-use crate::par::Par;
 use crate::sync::CoreCell;
 use core::fmt;
 use emu::addr::PhysAddr;
+use emu::arch::esr::FaultStatus;
+use emu::arch::id::{GranuleSet, MmuFeatures};
+use emu::arch::par::Par;
 use emu::granule::Granule;
 use emu::mmu::regime::{Features, Stage1Regs, TnszOutOfRange};
 use emu::mmu::{
@@ -73,7 +73,7 @@ pub enum MmuError {
         /// What was asked for.
         granule: Granule,
         /// What the CPU has.
-        supported: crate::cpu_features::GranuleSet,
+        supported: GranuleSet,
     },
     /// The builder refused a mapping.
     Map(MapError),
@@ -181,7 +181,7 @@ pub fn current() -> Option<Current> {
 
 /// The CPU's MMU features.
 pub fn features() -> MmuFeatures {
-    MmuFeatures::from_id_aa64mmfr0(cpu::id_aa64mmfr0())
+    cpu::mmu_features()
 }
 
 extern "C" {
@@ -500,38 +500,12 @@ pub fn unmapped_address() -> Option<u64> {
 /// This CPU as `emu`'s walker models it. QEMU, like most cores, treats an
 /// out-of-range TnSZ as the nearest allowed value; no ID register says so.
 pub fn walker_features() -> Features {
-    Features::from_id_registers(
-        cpu::id_aa64mmfr0(),
-        read_id_aa64mmfr1(),
-        read_id_aa64mmfr2(),
-        TnszOutOfRange::Clamp,
-    )
-}
-
-fn read_id_aa64mmfr1() -> u64 {
-    let value;
-    // SAFETY: reading an ID register.
-    unsafe {
-        core::arch::asm!("mrs {}, id_aa64mmfr1_el1", out(reg) value, options(nomem, nostack))
-    };
-    value
-}
-
-fn read_id_aa64mmfr2() -> u64 {
-    let value;
-    // SAFETY: reading an ID register.
-    unsafe {
-        core::arch::asm!("mrs {}, id_aa64mmfr2_el1", out(reg) value, options(nomem, nostack))
-    };
-    value
+    Features::from_mmu_features(&cpu::mmu_features(), TnszOutOfRange::Clamp)
 }
 
 /// SCTLR_EL1.
 pub fn read_sctlr_el1() -> u64 {
-    let value;
-    // SAFETY: reading a system register.
-    unsafe { core::arch::asm!("mrs {}, sctlr_el1", out(reg) value, options(nomem, nostack)) };
-    value
+    cpu::sctlr_el1()
 }
 
 /// The EL1&0 stage 1 registers as they are now, for the walker.

@@ -3,7 +3,6 @@
 
 use super::line::{Event, LineEditor, MAX_LINE};
 use crate::arch::cpu;
-use crate::cpu_features::MmuFeatures;
 use crate::kernel::with_boot_info;
 use crate::memory::{frame, heap, mmu};
 use crate::{console, power, print, println, testing};
@@ -154,7 +153,7 @@ fn kib(bytes: usize) -> usize {
 }
 
 fn info(_: &[&str]) -> Outcome {
-    let features = MmuFeatures::from_id_aa64mmfr0(cpu::id_aa64mmfr0());
+    let features = cpu::mmu_features();
     let midr = cpu::midr();
     with_boot_info(|i| {
         println!("board        {}", i.board.name);

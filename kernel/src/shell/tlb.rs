@@ -11,10 +11,10 @@ use alloc::boxed::Box;
 use emu::addr::{PhysAddr, VirtAddr};
 use emu::granule::Granule;
 use emu::mem::{AccessSize, GuestTableMemory, LineSink, PhysMemoryMap, Pl011};
-use emu::mmu::fault::Fault;
 use emu::mmu::regime::{tcr, Stage1Regs};
 use emu::mmu::{AccessPermissions, PageTable, Stage1Attributes, TableConfig};
 use emu::pagesize::PageSize;
+use emu::tlb::WalkerError;
 use emu::tlb::{AsidMatch, LevelScope, MemoryFault, MmuIdx, RuntimePageSize, Stage1Walker, TlbSet};
 
 /// The guest machine: RAM and a PL011 where QEMU's `virt` has them.
@@ -110,7 +110,7 @@ fn run_one(page: PageSize) -> Result<(), alloc::string::String> {
         .map_err(|e| alloc::format!("{e}"))?;
     let mut tlbs =
         TlbSet::new(RuntimePageSize(page), TLB_ENTRIES).map_err(|e| alloc::format!("{e}"))?;
-    let fault = |e: MemoryFault<Fault>| alloc::format!("guest access faulted: {e:?}");
+    let fault = |e: MemoryFault<WalkerError>| alloc::format!("guest access faulted: {e:?}");
     let load =
         |map: &mut PhysMemoryMap,
          tlbs: &mut TlbSet<RuntimePageSize>,

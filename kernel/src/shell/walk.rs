@@ -4,16 +4,16 @@
 use super::Outcome;
 use crate::arch::mmu::{self as regs, At};
 use crate::memory::mmu::{self as host_mmu, ProbedMemory};
-use crate::par::Par;
 use crate::println;
 use crate::testing::differential;
 use emu::addr::VirtAddr;
+use emu::arch::par;
+use emu::arch::par::Par;
 use emu::granule::Granule;
 use emu::mmu::fault::{Access, AccessKind, El};
-use emu::mmu::par;
 use emu::mmu::regime::Stage1Regs;
-use emu::mmu::stage1::trace_stage1;
 use emu::mmu::WalkMemory;
+use emu::mmu::{Walk, Walker};
 
 /// The seed of the test table set `walk ... test G` shows.
 const TEST_SET_SEED: u64 = 0x9a1c_0001;
@@ -108,7 +108,9 @@ pub fn walk(args: &[&str]) -> Outcome {
 /// the hardware's AT instruction says.
 fn show(va: u64, access: Access, walker_regs: &Stage1Regs, memory: &impl WalkMemory) {
     let features = host_mmu::walker_features();
-    let (result, trace) = trace_stage1(walker_regs, &features, VirtAddr(va), access, memory);
+    let (result, trace) = Walker::new(features, memory)
+        .with_stage1(*walker_regs)
+        .trace(Walk::Stage1(VirtAddr(va)), access);
     println!(
         "walk {va:#x} as {:?} {:?} (TCR_EL1 {:#x}, TTBR0 {:#x}, TTBR1 {:#x})",
         access.el, access.kind, walker_regs.tcr, walker_regs.ttbr0, walker_regs.ttbr1

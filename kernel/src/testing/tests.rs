@@ -5,13 +5,13 @@ use super::{Outcome, Test, TestResult};
 use crate::arch::exception;
 use crate::bootinfo::DtbProblem;
 use crate::ensure;
-use crate::esr::{ec, FaultStatus};
 use crate::kernel::with_boot_info;
 use crate::memory::{frame, heap, mmu};
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use emu::arch::esr::{ExceptionClass, FaultStatus};
 use emu::fdt::Fdt;
 use emu::granule::Granule;
 
@@ -300,7 +300,7 @@ fn unmapped_read_is_decoded() -> TestResult {
         Err(fault) => fault,
     };
     ensure!(
-        fault.syndrome.ec() == ec::DATA_ABORT_SAME_EL,
+        fault.syndrome.class() == Some(ExceptionClass::DataAbortSame),
         "wrong class: {fault}"
     );
     ensure!(

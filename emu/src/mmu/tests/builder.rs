@@ -9,8 +9,8 @@ use crate::mmu::attrs::{AccessPermissions, Stage1Attributes, Stage2Attributes};
 use crate::mmu::builder::{MapError, PageTable};
 use crate::mmu::config::TableConfig;
 use crate::mmu::fault::{Access, AccessKind, El, FaultKind};
-use crate::mmu::stage1::translate_stage1;
 use crate::mmu::translation::Translation;
+use crate::mmu::{Walk, Walker};
 
 const READ: Access = Access::new(El::El1, AccessKind::Read);
 const G: u64 = 1 << 30;
@@ -40,13 +40,9 @@ fn walk(
     arena: &Arena,
     va: u64,
 ) -> Result<Translation, crate::mmu::fault::Fault> {
-    translate_stage1(
-        &s1_regs(Some(table), None),
-        &FEATURES,
-        VirtAddr(va),
-        READ,
-        arena,
-    )
+    Walker::new(FEATURES, arena)
+        .with_stage1(s1_regs(Some(table), None))
+        .translate(Walk::Stage1(VirtAddr(va)), READ)
 }
 
 fn finish(table: PageTable, mut arena: Arena) {
@@ -445,13 +441,19 @@ fn upper_range_tables_serve_ttbr1() {
         .map(&mut arena, va, PhysAddr(0x4001_0000), 0x1_0000, rw())
         .unwrap();
     let regs = s1_regs(None, Some(&table));
-    let t = translate_stage1(&regs, &FEATURES, VirtAddr(va + 0x88), READ, &arena).unwrap();
+    let t = Walker::new(FEATURES, &arena)
+        .with_stage1(regs)
+        .translate(Walk::Stage1(VirtAddr(va + 0x88)), READ)
+        .unwrap();
     assert_eq!(t.output, PhysAddr(0x4001_0088));
     let top = 0xffff_ffff_ffff_0000u64;
     table
         .map(&mut arena, top, PhysAddr(0x5000_0000), 0x1_0000, rw())
         .unwrap();
-    let t = translate_stage1(&regs, &FEATURES, VirtAddr(u64::MAX), READ, &arena).unwrap();
+    let t = Walker::new(FEATURES, &arena)
+        .with_stage1(regs)
+        .translate(Walk::Stage1(VirtAddr(u64::MAX)), READ)
+        .unwrap();
     assert_eq!(t.output, PhysAddr(0x5000_ffff));
     finish(table, arena);
 }

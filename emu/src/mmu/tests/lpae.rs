@@ -12,8 +12,8 @@ use crate::mmu::config::{InputRange, TableConfig};
 use crate::mmu::descriptor::{AP_EL0, AP_TABLE_NO_EL0, PXN_TABLE, UXN, XN_TABLE};
 use crate::mmu::fault::{Access, AccessKind, El, FaultKind};
 use crate::mmu::geometry::Geometry;
-use crate::mmu::lpae::{trace_lpae, translate_lpae};
 use crate::mmu::regime::{sctlr, ttbcr, LpaeRegs};
+use crate::mmu::{Features, Walk, Walker};
 use std::collections::BTreeSet;
 
 const R1: Access = Access::new(El::El1, AccessKind::Read);
@@ -55,7 +55,10 @@ fn blocks_and_pages_at_every_level_with_40_bit_output() {
             leaf(level, out, AF),
         );
         let r = regs(0, c.root, 0);
-        let t = translate_lpae(&r, va, R1, &arena).unwrap();
+        let t = Walker::new(Features::QEMU_MAX, &arena)
+            .with_lpae(r)
+            .translate(Walk::Lpae(va), R1)
+            .unwrap();
         let shift = [0, 30, 21, 12][level as usize];
         assert_eq!(
             t.output,
@@ -73,7 +76,10 @@ fn blocks_and_pages_at_every_level_with_40_bit_output() {
             &|_| 0,
             leaf(level, 1 << 40, AF),
         );
-        let f = translate_lpae(&regs(0, c.root, 0), va, R1, &arena).unwrap_err();
+        let f = Walker::new(Features::QEMU_MAX, &arena)
+            .with_lpae(regs(0, c.root, 0))
+            .translate(Walk::Lpae(va), R1)
+            .unwrap_err();
         assert_eq!((f.kind, f.level), (FaultKind::AddressSize, level));
         // Access flag and external abort.
         let mut arena = Arena::new();
@@ -85,7 +91,10 @@ fn blocks_and_pages_at_every_level_with_40_bit_output() {
             &|_| 0,
             leaf(level, out, 0),
         );
-        let f = translate_lpae(&regs(0, c.root, 0), va, R1, &arena).unwrap_err();
+        let f = Walker::new(Features::QEMU_MAX, &arena)
+            .with_lpae(regs(0, c.root, 0))
+            .translate(Walk::Lpae(va), R1)
+            .unwrap_err();
         assert_eq!(
             (f.kind, f.level, f.fsc()),
             (FaultKind::AccessFlag, level, 0b1000 | level)
@@ -94,7 +103,10 @@ fn blocks_and_pages_at_every_level_with_40_bit_output() {
             arena: &arena,
             aborts: BTreeSet::from([c.slot(level)]),
         };
-        let f = translate_lpae(&regs(0, c.root, 0), va, R1, &memory).unwrap_err();
+        let f = Walker::new(Features::QEMU_MAX, &memory)
+            .with_lpae(regs(0, c.root, 0))
+            .translate(Walk::Lpae(va), R1)
+            .unwrap_err();
         assert_eq!((f.kind, f.level), (FaultKind::ExternalAbortOnWalk, level));
     }
 }
@@ -126,34 +138,56 @@ fn t0sz_and_t1sz_split_the_input_and_leave_a_gap() {
         upper.root,
     );
     assert_eq!(
-        translate_lpae(&r, 0x1004, R1, &arena).unwrap().output,
+        Walker::new(Features::QEMU_MAX, &arena)
+            .with_lpae(r)
+            .translate(Walk::Lpae(0x1004), R1)
+            .unwrap()
+            .output,
         PhysAddr(0x1_0000_0004)
     );
     assert_eq!(
-        translate_lpae(&r, 0xc000_2008, R1, &arena).unwrap().output,
+        Walker::new(Features::QEMU_MAX, &arena)
+            .with_lpae(r)
+            .translate(Walk::Lpae(0xc000_2008), R1)
+            .unwrap()
+            .output,
         PhysAddr(0x2_0000_0008)
     );
-    let f = translate_lpae(&r, 0x8000_0000, R1, &arena).unwrap_err();
+    let f = Walker::new(Features::QEMU_MAX, &arena)
+        .with_lpae(r)
+        .translate(Walk::Lpae(0x8000_0000), R1)
+        .unwrap_err();
     assert_eq!((f.kind, f.level), (FaultKind::Translation, 1));
     // T1SZ = 0 with T0SZ = 2: TTBR1 takes everything above 1G.
     let r1 = regs(2 << ttbcr::T0SZ_SHIFT, lower.root, 0);
-    let f = translate_lpae(&r1, 0x8000_0000, R1, &arena).unwrap_err();
+    let f = Walker::new(Features::QEMU_MAX, &arena)
+        .with_lpae(r1)
+        .translate(Walk::Lpae(0x8000_0000), R1)
+        .unwrap_err();
     assert_eq!(f.kind, FaultKind::Translation);
     // EPD1 disables TTBR1 walks.
     let r2 = LpaeRegs {
         ttbcr: r.ttbcr | ttbcr::EPD1,
         ..r
     };
-    let f = translate_lpae(&r2, 0xc000_2008, R1, &arena).unwrap_err();
+    let f = Walker::new(Features::QEMU_MAX, &arena)
+        .with_lpae(r2)
+        .translate(Walk::Lpae(0xc000_2008), R1)
+        .unwrap_err();
     assert_eq!((f.kind, f.level), (FaultKind::Translation, 1));
-    let (_, trace) = trace_lpae(&r, 0xc000_2008, R1, &arena);
+    let (_, trace) = Walker::new(Features::QEMU_MAX, &arena)
+        .with_lpae(r)
+        .trace(Walk::Lpae(0xc000_2008), R1);
     assert_eq!(trace.len(), 2);
     // A TTBR naming a table beyond 40 bits.
     let r3 = LpaeRegs {
         ttbr1: upper.root | (1 << 44),
         ..r
     };
-    let f = translate_lpae(&r3, 0xc000_2008, R1, &arena).unwrap_err();
+    let f = Walker::new(Features::QEMU_MAX, &arena)
+        .with_lpae(r3)
+        .translate(Walk::Lpae(0xc000_2008), R1)
+        .unwrap_err();
     assert_eq!((f.kind, f.level), (FaultKind::AddressSize, 0));
 }
 
@@ -176,17 +210,26 @@ fn hierarchical_table_bits_and_xn_apply() {
         );
         let r = regs(0, c.root, 0);
         assert_eq!(
-            translate_lpae(&r, va, R0, &arena).is_ok(),
+            Walker::new(Features::QEMU_MAX, &arena)
+                .with_lpae(r)
+                .translate(Walk::Lpae(va), R0)
+                .is_ok(),
             expect_r0,
             "{bits:#x}"
         );
         assert_eq!(
-            translate_lpae(&r, va, X0, &arena).is_ok(),
+            Walker::new(Features::QEMU_MAX, &arena)
+                .with_lpae(r)
+                .translate(Walk::Lpae(va), X0)
+                .is_ok(),
             expect_x0,
             "{bits:#x}"
         );
         assert_eq!(
-            translate_lpae(&r, va, X1, &arena).is_ok(),
+            Walker::new(Features::QEMU_MAX, &arena)
+                .with_lpae(r)
+                .translate(Walk::Lpae(va), X1)
+                .is_ok(),
             expect_x1,
             "{bits:#x}"
         );
@@ -201,7 +244,10 @@ fn hierarchical_table_bits_and_xn_apply() {
         &|_| 0,
         leaf(3, 0x8000, AF | UXN),
     );
-    let f = translate_lpae(&regs(0, c.root, 0), va, X1, &arena).unwrap_err();
+    let f = Walker::new(Features::QEMU_MAX, &arena)
+        .with_lpae(regs(0, c.root, 0))
+        .translate(Walk::Lpae(va), X1)
+        .unwrap_err();
     assert_eq!((f.kind, f.level), (FaultKind::Permission, 3));
     // UWXN: PL0-writable memory is not PL1-executable.
     let c = chain(
@@ -213,9 +259,15 @@ fn hierarchical_table_bits_and_xn_apply() {
         leaf(3, 0x8000, AF | AP_EL0),
     );
     let mut r = regs(0, c.root, 0);
-    assert!(translate_lpae(&r, va, X1, &arena).is_ok());
+    assert!(Walker::new(Features::QEMU_MAX, &arena)
+        .with_lpae(r)
+        .translate(Walk::Lpae(va), X1)
+        .is_ok());
     r.sctlr |= sctlr::UWXN;
-    assert!(translate_lpae(&r, va, X1, &arena).is_err());
+    assert!(Walker::new(Features::QEMU_MAX, &arena)
+        .with_lpae(r)
+        .translate(Walk::Lpae(va), X1)
+        .is_err());
 }
 
 #[test]
@@ -262,19 +314,32 @@ fn builder_makes_lpae_tables_for_both_ranges() {
         lower.root().0,
         upper.root().0,
     );
-    let t = translate_lpae(&r, 0x4000_0010, R0, &arena).unwrap();
+    let t = Walker::new(Features::QEMU_MAX, &arena)
+        .with_lpae(r)
+        .translate(Walk::Lpae(0x4000_0010), R0)
+        .unwrap();
     assert_eq!(
         (t.output, t.level, t.attributes.mair),
         (PhysAddr(0xc0_0000_0010), 1, 0x00)
     );
-    let t = translate_lpae(&r, 0xffff_fff0, R1, &arena).unwrap();
+    let t = Walker::new(Features::QEMU_MAX, &arena)
+        .with_lpae(r)
+        .translate(Walk::Lpae(0xffff_fff0), R1)
+        .unwrap();
     assert_eq!((t.output, t.level), (PhysAddr(0x3f_fff0), 2));
     assert_eq!(
-        translate_lpae(&r, 0xc000_0004, R1, &arena).unwrap().output,
+        Walker::new(Features::QEMU_MAX, &arena)
+            .with_lpae(r)
+            .translate(Walk::Lpae(0xc000_0004), R1)
+            .unwrap()
+            .output,
         PhysAddr(0x5004)
     );
     // 0x8000_0000..0xc000_0000 is in neither range (T0SZ 1, T1SZ 2).
-    let f = translate_lpae(&r, 0x8000_0000, R1, &arena).unwrap_err();
+    let f = Walker::new(Features::QEMU_MAX, &arena)
+        .with_lpae(r)
+        .translate(Walk::Lpae(0x8000_0000), R1)
+        .unwrap_err();
     assert_eq!((f.kind, f.level), (FaultKind::Translation, 1));
     lower.destroy(&mut arena);
     upper.destroy(&mut arena);

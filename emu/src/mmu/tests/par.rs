@@ -1,10 +1,10 @@
 //! PAR_EL1 prediction.
 
 use crate::addr::PhysAddr;
+use crate::arch::par::{comparable, matches, par_el1, F, PTW, RES1, S};
 use crate::mmu::attrs::Shareability;
 use crate::mmu::config::Stage;
 use crate::mmu::fault::{Access, AccessKind, El, Fault, FaultKind};
-use crate::mmu::par::{comparable, matches, par_el1, F, PTW, RES1, S};
 use crate::mmu::translation::{MemoryAttributes, Permissions, Translation};
 
 fn translation(mair: u8, shareability: Shareability) -> Translation {
@@ -12,6 +12,7 @@ fn translation(mair: u8, shareability: Shareability) -> Translation {
         input: 0x1234_5678,
         output: PhysAddr(0x8_1234_5678),
         size_log2: 12,
+        granule: crate::granule::Granule::K4,
         level: 3,
         contiguous: false,
         permissions: Permissions::default(),

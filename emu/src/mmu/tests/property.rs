@@ -15,10 +15,9 @@ use crate::mmu::attrs::{
 use crate::mmu::builder::{MapError, PageTable};
 use crate::mmu::config::{InputRange, TableConfig};
 use crate::mmu::fault::{Access, AccessKind, El, Fault, FaultKind};
-use crate::mmu::lpae::translate_lpae;
 use crate::mmu::regime::{sctlr, ttbcr, LpaeRegs, Stage2Regs};
-use crate::mmu::stage1::translate_stage1;
-use crate::mmu::stage2::translate_stage2;
+use crate::mmu::{Features, Walk, Walker};
+
 use crate::mmu::translation::{Permissions, Rwx, Translation};
 use std::vec::Vec;
 
@@ -224,19 +223,17 @@ impl Subject {
     fn translate(&self, input: u64) -> Result<Translation, Fault> {
         let read = Access::new(El::El1, AccessKind::Read);
         match self.format {
-            Format::Stage1 => translate_stage1(
-                &s1_regs(Some(&self.table), None),
-                &FEATURES,
-                VirtAddr(input),
-                read,
-                &self.arena,
-            ),
+            Format::Stage1 => Walker::new(FEATURES, &self.arena)
+                .with_stage1(s1_regs(Some(&self.table), None))
+                .translate(Walk::Stage1(VirtAddr(input)), read),
             Format::Stage2 { .. } => {
                 let regs = Stage2Regs {
                     vtcr: self.table.config().vtcr_el2_bits(),
                     vttbr: self.table.root().0,
                 };
-                translate_stage2(&regs, &FEATURES, IntermPhysAddr(input), read, &self.arena)
+                Walker::new(FEATURES, &self.arena)
+                    .with_stage2(regs)
+                    .translate(Walk::Stage2(IntermPhysAddr(input)), read)
             }
             Format::Lpae(range) => {
                 let root = self.table.root().0;
@@ -255,7 +252,9 @@ impl Subject {
                     mair: MAIR,
                     pan: false,
                 };
-                translate_lpae(&regs, input as u32, read, &self.arena)
+                Walker::new(Features::QEMU_MAX, &self.arena)
+                    .with_lpae(regs)
+                    .translate(Walk::Lpae(input as u32), read)
             }
         }
     }

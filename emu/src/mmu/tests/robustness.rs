@@ -3,18 +3,17 @@
 
 use super::arena::{Arena, Rng};
 use crate::addr::{IntermPhysAddr, PhysAddr, VirtAddr};
+use crate::arch::par;
 use crate::granule::Granule;
 use crate::mmu::attrs::{Shareability, Stage1Attributes, Stage2Access, Stage2Attributes};
 use crate::mmu::builder::{MapError, PageTable};
 use crate::mmu::config::{InputRange, TableConfig};
 use crate::mmu::fault::Access;
 use crate::mmu::fault::Fault;
-use crate::mmu::lpae::translate_lpae;
 use crate::mmu::memory::{ExternalAbort, WalkMemory};
-use crate::mmu::par;
 use crate::mmu::regime::{Features, LpaeRegs, Stage1Regs, Stage2Regs, TnszOutOfRange};
-use crate::mmu::stage1::trace_stage1;
-use crate::mmu::stage2::{translate_stage2, translate_two_stage};
+use crate::mmu::{Walk, Walker};
+
 use crate::mmu::translation::Translation;
 
 /// Memory whose every descriptor is a hash of its address: mostly valid
@@ -81,23 +80,21 @@ fn walker_survives_random_registers_and_tables() {
         } else {
             rng.next() & 0xffff_ffff
         };
-        let (result, _) = trace_stage1(&s1, &features, VirtAddr(va), access, &memory);
+        let (result, _) = Walker::new(features, &memory)
+            .with_stage1(s1)
+            .trace(Walk::Stage1(VirtAddr(va)), access);
         check(&result);
-        check(&translate_stage2(
-            &s2,
-            &features,
-            IntermPhysAddr(va),
-            access,
-            &memory,
-        ));
-        check(&translate_two_stage(
-            &s1,
-            &s2,
-            &features,
-            VirtAddr(va),
-            access,
-            &memory,
-        ));
+        check(
+            &Walker::new(features, &memory)
+                .with_stage2(s2)
+                .translate(Walk::Stage2(IntermPhysAddr(va)), access),
+        );
+        check(
+            &Walker::new(features, &memory)
+                .with_stage1(s1)
+                .with_stage2(s2)
+                .translate(Walk::TwoStage(VirtAddr(va)), access),
+        );
         let l = LpaeRegs {
             sctlr: rng.next() | 1,
             ttbcr: rng.next(),
@@ -106,7 +103,11 @@ fn walker_survives_random_registers_and_tables() {
             mair: rng.next(),
             pan: rng.one_in(2),
         };
-        check(&translate_lpae(&l, va as u32, access, &memory));
+        check(
+            &Walker::new(Features::QEMU_MAX, &memory)
+                .with_lpae(l)
+                .translate(Walk::Lpae(va as u32), access),
+        );
     }
 }
 

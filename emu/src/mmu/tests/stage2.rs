@@ -5,6 +5,7 @@ use super::arena::Arena;
 use super::hand::{chain, leaf, AF};
 use super::{s1_regs, FEATURES};
 use crate::addr::{IntermPhysAddr, PhysAddr, VirtAddr};
+use crate::arch::par;
 use crate::granule::Granule;
 use crate::mmu::attrs::{
     Shareability, Stage1Attributes, Stage2Access, Stage2Attributes, S2_MEMATTR_DEVICE_NGNRE,
@@ -13,11 +14,8 @@ use crate::mmu::builder::PageTable;
 use crate::mmu::config::{Stage, TableConfig};
 use crate::mmu::fault::{Access, AccessKind, El, FaultKind};
 use crate::mmu::geometry::Geometry;
-use crate::mmu::par;
 use crate::mmu::regime::{Features, Stage2Regs};
-use crate::mmu::stage2::{
-    trace_two_stage, translate_stage1_under_stage2, translate_stage2, translate_two_stage,
-};
+use crate::mmu::{Walk, Walker};
 
 const R1: Access = Access::new(El::El1, AccessKind::Read);
 const W1: Access = Access::new(El::El1, AccessKind::Write);
@@ -76,23 +74,34 @@ fn every_granule_and_start_level_with_concatenation_translates() {
             )
             .unwrap();
         let regs = s2_regs(&table);
-        let t = translate_stage2(&regs, &FEATURES, IntermPhysAddr(ipa + 8), W1, &arena).unwrap();
+        let t = Walker::new(FEATURES, &arena)
+            .with_stage2(regs)
+            .translate(Walk::Stage2(IntermPhysAddr(ipa + 8)), W1)
+            .unwrap();
         assert_eq!(
             t.output,
             PhysAddr(0x1234 * page + 8),
             "{granule} {bits} L{level}"
         );
-        let t = translate_stage2(&regs, &FEATURES, IntermPhysAddr(16), R1, &arena).unwrap();
+        let t = Walker::new(FEATURES, &arena)
+            .with_stage2(regs)
+            .translate(Walk::Stage2(IntermPhysAddr(16)), R1)
+            .unwrap();
         assert_eq!(t.output, PhysAddr(0x99 * page + 16));
-        let f = translate_stage2(&regs, &FEATURES, IntermPhysAddr(page), R1, &arena).unwrap_err();
+        let f = Walker::new(FEATURES, &arena)
+            .with_stage2(regs)
+            .translate(Walk::Stage2(IntermPhysAddr(page)), R1)
+            .unwrap_err();
         assert_eq!(
             (f.stage, f.kind, f.s1ptw),
             (Stage::Stage2, FaultKind::Translation, false)
         );
         assert_eq!(f.ipa, Some(IntermPhysAddr(page)));
         // Beyond T0SZ: level 0 translation fault.
-        let f =
-            translate_stage2(&regs, &FEATURES, IntermPhysAddr(1 << bits), R1, &arena).unwrap_err();
+        let f = Walker::new(FEATURES, &arena)
+            .with_stage2(regs)
+            .translate(Walk::Stage2(IntermPhysAddr(1 << bits)), R1)
+            .unwrap_err();
         assert_eq!((f.kind, f.level), (FaultKind::Translation, 0));
         table.destroy(&mut arena);
         arena.assert_no_leaks();
@@ -110,15 +119,20 @@ fn inconsistent_sl0_and_t0sz_fault_at_level_0() {
     let mut regs = s2_regs(&table);
     // SL0 = 0 (level 2) cannot cover 40 bits with 16 tables.
     regs.vtcr &= !(0b11 << 6);
-    let f = translate_stage2(&regs, &FEATURES, IntermPhysAddr(0), R1, &arena).unwrap_err();
+    let f = Walker::new(FEATURES, &arena)
+        .with_stage2(regs)
+        .translate(Walk::Stage2(IntermPhysAddr(0)), R1)
+        .unwrap_err();
     assert_eq!(
         (f.stage, f.kind, f.level),
         (Stage::Stage2, FaultKind::Translation, 0)
     );
     // SL0 = 3 with 4K is level 3 only with FEAT_TTST.
     regs.vtcr |= 0b11 << 6;
-    let f =
-        translate_stage2(&regs, &Features::armv8_0(40), IntermPhysAddr(0), R1, &arena).unwrap_err();
+    let f = Walker::new(Features::armv8_0(40), &arena)
+        .with_stage2(regs)
+        .translate(Walk::Stage2(IntermPhysAddr(0)), R1)
+        .unwrap_err();
     assert_eq!((f.kind, f.level), (FaultKind::Translation, 0));
     // A 44-bit IPA on a 40-bit PA CPU.
     let table44 = PageTable::new(
@@ -126,14 +140,10 @@ fn inconsistent_sl0_and_t0sz_fault_at_level_0() {
         &mut arena,
     )
     .unwrap();
-    let f = translate_stage2(
-        &s2_regs(&table44),
-        &Features::armv8_0(40),
-        IntermPhysAddr(0),
-        R1,
-        &arena,
-    )
-    .unwrap_err();
+    let f = Walker::new(Features::armv8_0(40), &arena)
+        .with_stage2(s2_regs(&table44))
+        .translate(Walk::Stage2(IntermPhysAddr(0)), R1)
+        .unwrap_err();
     assert_eq!((f.kind, f.level), (FaultKind::Translation, 0));
     table.destroy(&mut arena);
     table44.destroy(&mut arena);
@@ -172,7 +182,9 @@ fn s2ap_xn_and_memattr_decode() {
         let ipa = IntermPhysAddr(i as u64 * page);
         let (r, w) = (access.bits() & 1 != 0, access.bits() & 2 != 0);
         for (kind, allowed) in [(R1, r), (W1, w), (X0, i % 2 != 0)] {
-            let result = translate_stage2(&regs, &FEATURES, ipa, kind, &arena);
+            let result = Walker::new(FEATURES, &arena)
+                .with_stage2(regs)
+                .translate(Walk::Stage2(ipa), kind);
             match result {
                 Ok(t) => {
                     assert!(allowed, "{access:?} {kind:?}");
@@ -251,19 +263,29 @@ fn two_stage_walk_translates_through_both_stages() {
     .unwrap();
     let s1 = s1_regs(Some(&g.s1), None);
     let s2 = s2_regs(&g.s2);
-    let t = translate_two_stage(&s1, &s2, &FEATURES, VirtAddr(0x10_0010), W1, &g.arena).unwrap();
+    let t = Walker::new(FEATURES, &g.arena)
+        .with_stage1(s1)
+        .with_stage2(s2)
+        .translate(Walk::TwoStage(VirtAddr(0x10_0010)), W1)
+        .unwrap();
     assert_eq!(t.output, PhysAddr(0x2_0000_0010));
     // A 16K stage-1 page inside a 2M stage-2 block: the TLB entry is 16K.
     assert_eq!(t.size_log2, 14);
     assert_eq!(t.attributes.mair, 0xff);
     // Stage 1 alone (AT S1E1R with stage 2 on) gives the IPA.
-    let t = translate_stage1_under_stage2(&s1, &s2, &FEATURES, VirtAddr(0x10_0010), R1, &g.arena)
+    let t = Walker::new(FEATURES, &g.arena)
+        .with_stage1(s1)
+        .with_stage2(s2)
+        .translate(Walk::Stage1UnderStage2(VirtAddr(0x10_0010)), R1)
         .unwrap();
     assert_eq!(t.output, PhysAddr(0x4000_0010));
     // Every step: 2 stage-1 levels, each preceded by its stage-2 walk (a 1G
     // block at the concatenated level-1 root), then the final IPA's walk
     // (a 2M block at level 2).
-    let (_, trace) = trace_two_stage(&s1, &s2, &FEATURES, VirtAddr(0x10_0010), R1, &g.arena);
+    let (_, trace) = Walker::new(FEATURES, &g.arena)
+        .with_stage1(s1)
+        .with_stage2(s2)
+        .trace(Walk::TwoStage(VirtAddr(0x10_0010)), R1);
     let stages: std::vec::Vec<_> = trace.steps().map(|s| (s.stage, s.level)).collect();
     use Stage::*;
     assert_eq!(
@@ -298,7 +320,10 @@ fn stage2_fault_on_a_stage1_table_fetch_sets_s1ptw() {
     // Take the stage-1 tables out of stage 2.
     g.s2.unmap(&mut g.arena, 0x8000_0000, 0x4000_0000).unwrap();
     s2.vttbr = g.s2.root().0;
-    let result = translate_two_stage(&s1, &s2, &FEATURES, VirtAddr(0x10_0000), R1, &g.arena);
+    let result = Walker::new(FEATURES, &g.arena)
+        .with_stage1(s1)
+        .with_stage2(s2)
+        .translate(Walk::TwoStage(VirtAddr(0x10_0000)), R1);
     let f = result.unwrap_err();
     assert_eq!(
         (f.stage, f.kind, f.s1ptw),
@@ -320,8 +345,11 @@ fn stage2_fault_on_a_stage1_table_fetch_sets_s1ptw() {
         },
     )
     .unwrap();
-    let f =
-        translate_two_stage(&s1, &s2, &FEATURES, VirtAddr(0x10_0000), R1, &g.arena).unwrap_err();
+    let f = Walker::new(FEATURES, &g.arena)
+        .with_stage1(s1)
+        .with_stage2(s2)
+        .translate(Walk::TwoStage(VirtAddr(0x10_0000)), R1)
+        .unwrap_err();
     assert_eq!(
         (f.stage, f.kind, f.s1ptw),
         (Stage::Stage2, FaultKind::Permission, true)
@@ -338,8 +366,11 @@ fn stage2_fault_on_a_stage1_table_fetch_sets_s1ptw() {
     .unwrap();
     // Now the walk succeeds and the final IPA (unmapped in stage 2) faults
     // without S1PTW.
-    let f =
-        translate_two_stage(&s1, &s2, &FEATURES, VirtAddr(0x10_0000), R1, &g.arena).unwrap_err();
+    let f = Walker::new(FEATURES, &g.arena)
+        .with_stage1(s1)
+        .with_stage2(s2)
+        .translate(Walk::TwoStage(VirtAddr(0x10_0000)), R1)
+        .unwrap_err();
     assert_eq!(
         (f.stage, f.kind, f.s1ptw),
         (Stage::Stage2, FaultKind::Translation, false)
@@ -372,15 +403,11 @@ fn device_at_either_stage_makes_the_result_device() {
         },
     )
     .unwrap();
-    let t = translate_two_stage(
-        &s1_regs(Some(&g.s1), None),
-        &s2_regs(&g.s2),
-        &FEATURES,
-        VirtAddr(0),
-        R1,
-        &g.arena,
-    )
-    .unwrap();
+    let t = Walker::new(FEATURES, &g.arena)
+        .with_stage1(s1_regs(Some(&g.s1), None))
+        .with_stage2(s2_regs(&g.s2))
+        .translate(Walk::TwoStage(VirtAddr(0)), R1)
+        .unwrap();
     assert_eq!(t.attributes.mair, 0x04);
     assert_eq!(t.attributes.shareability, Shareability::Outer);
     assert_eq!(t.size_log2, 12);
@@ -412,7 +439,10 @@ fn hand_built_stage2_block_at_level_1_with_4k() {
         vtcr: 24 | (0b01 << 6) | (0b010 << 16),
         vttbr: c.root,
     };
-    let t = translate_stage2(&regs, &FEATURES, IntermPhysAddr(ipa), R1, &arena).unwrap();
+    let t = Walker::new(FEATURES, &arena)
+        .with_stage2(regs)
+        .translate(Walk::Stage2(IntermPhysAddr(ipa)), R1)
+        .unwrap();
     assert_eq!(
         (t.output, t.level, t.size_log2),
         (PhysAddr(0x40_0000_1234), 1, 30)
@@ -467,13 +497,23 @@ fn stage1_tables_are_found_through_their_ipas() {
         ..Default::default()
     };
     let regs = s2_regs(&s2);
-    let t = translate_two_stage(&s1, &regs, &FEATURES, VirtAddr(va + 0x10), R1, &arena).unwrap();
+    let t = Walker::new(FEATURES, &arena)
+        .with_stage1(s1)
+        .with_stage2(regs)
+        .translate(Walk::TwoStage(VirtAddr(va + 0x10)), R1)
+        .unwrap();
     assert_eq!(t.output, PhysAddr(0x1_2340_0010));
-    let t = translate_stage1_under_stage2(&s1, &regs, &FEATURES, VirtAddr(va), R1, &arena).unwrap();
+    let t = Walker::new(FEATURES, &arena)
+        .with_stage1(s1)
+        .with_stage2(regs)
+        .translate(Walk::Stage1UnderStage2(VirtAddr(va)), R1)
+        .unwrap();
     assert_eq!(t.output, PhysAddr(0x7000_0000));
     // Read as PAs, the IPAs lead nowhere.
-    let f =
-        crate::mmu::stage1::translate_stage1(&s1, &FEATURES, VirtAddr(va), R1, &arena).unwrap_err();
+    let f = Walker::new(FEATURES, &arena)
+        .with_stage1(s1)
+        .translate(Walk::Stage1(VirtAddr(va)), R1)
+        .unwrap_err();
     assert_eq!((f.stage, f.kind), (Stage::Stage1, FaultKind::Translation));
     s2.destroy(&mut arena);
     for table in [l1, l2, l3] {

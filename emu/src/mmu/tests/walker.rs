@@ -15,8 +15,8 @@ use crate::mmu::geometry::{
     block_allowed, contiguous_entries_log2, level_shift, mask, stage1_start_level, Geometry,
 };
 use crate::mmu::regime::{sctlr, tcr, Features, Stage1Regs, TnszOutOfRange};
-use crate::mmu::stage1::{trace_stage1, translate_stage1};
 use crate::mmu::translation::Translation;
+use crate::mmu::{Walk, Walker};
 use std::collections::BTreeSet;
 use std::vec::Vec;
 
@@ -67,7 +67,9 @@ fn geometry(granule: Granule, input_bits: u32) -> Geometry {
 }
 
 fn walk(regs: &Stage1Regs, va: u64, access: Access, arena: &Arena) -> Result<Translation, Fault> {
-    translate_stage1(regs, &FEATURES, VirtAddr(va), access, arena)
+    Walker::new(FEATURES, arena)
+        .with_stage1(*regs)
+        .translate(Walk::Stage1(VirtAddr(va)), access)
 }
 
 fn expect_fault(result: Result<Translation, Fault>, kind: FaultKind, level: u8, what: &str) {
@@ -210,7 +212,9 @@ fn every_fault_kind_at_every_level() {
                             arena: &arena,
                             aborts: BTreeSet::from([c.slot(abort_level)]),
                         };
-                        let result = translate_stage1(&regs, &FEATURES, VirtAddr(va), R1, &memory);
+                        let result = Walker::new(FEATURES, &memory)
+                            .with_stage1(regs)
+                            .translate(Walk::Stage1(VirtAddr(va)), R1);
                         expect_fault(
                             result,
                             FaultKind::ExternalAbortOnWalk,
@@ -321,7 +325,10 @@ fn reserved_or_unimplemented_granule_falls_back_to_4k() {
     let a53 = Features::armv8_0(40);
     regs.tcr =
         (regs.tcr & !(0b11 << tcr::TG0_SHIFT)) | (tcr::tg0_bits(Granule::K16) << tcr::TG0_SHIFT);
-    assert!(translate_stage1(&regs, &a53, VirtAddr(0x2000), R1, &arena).is_ok());
+    assert!(Walker::new(a53, &arena)
+        .with_stage1(regs)
+        .translate(Walk::Stage1(VirtAddr(0x2000)), R1)
+        .is_ok());
 }
 
 #[test]
@@ -361,12 +368,17 @@ fn tnsz_out_of_range_clamps_or_faults_as_configured() {
         tnsz_out_of_range: TnszOutOfRange::Clamp,
         ..FEATURES
     };
-    assert!(translate_stage1(&regs, &clamping, VirtAddr(0x4000), R1, &arena).is_ok());
+    assert!(Walker::new(clamping, &arena)
+        .with_stage1(regs)
+        .translate(Walk::Stage1(VirtAddr(0x4000)), R1)
+        .is_ok());
     let strict = Features {
         tnsz_out_of_range: TnszOutOfRange::Fault,
         ..FEATURES
     };
-    let r = translate_stage1(&regs, &strict, VirtAddr(0x4000), R1, &arena);
+    let r = Walker::new(strict, &arena)
+        .with_stage1(regs)
+        .translate(Walk::Stage1(VirtAddr(0x4000)), R1);
     expect_fault(r, FaultKind::Translation, 0, "T0SZ 10 strict");
     // T0SZ = 45 is fine with FEAT_TTST but beyond 39 without it.
     let g = geometry(Granule::K4, 19);
@@ -378,7 +390,9 @@ fn tnsz_out_of_range_clamps_or_faults_as_configured() {
         tnsz_out_of_range: TnszOutOfRange::Fault,
         ..Features::armv8_0(40)
     };
-    let r = translate_stage1(&regs, &v80, VirtAddr(0x5000), R1, &arena);
+    let r = Walker::new(v80, &arena)
+        .with_stage1(regs)
+        .translate(Walk::Stage1(VirtAddr(0x5000)), R1);
     expect_fault(r, FaultKind::Translation, 0, "T0SZ 45 without TTST");
 }
 
@@ -529,9 +543,14 @@ fn hardware_access_flag_management_suppresses_the_fault() {
     );
     regs.tcr |= tcr::HA;
     let with_ha = Features::QEMU_MAX;
-    assert!(translate_stage1(&regs, &with_ha, VirtAddr(0x10000), R1, &arena).is_ok());
+    assert!(Walker::new(with_ha, &arena)
+        .with_stage1(regs)
+        .translate(Walk::Stage1(VirtAddr(0x10000)), R1)
+        .is_ok());
     // Without FEAT_HAFDBS the HA bit means nothing.
-    let r = translate_stage1(&regs, &Features::armv8_0(40), VirtAddr(0x10000), R1, &arena);
+    let r = Walker::new(Features::armv8_0(40), &arena)
+        .with_stage1(regs)
+        .translate(Walk::Stage1(VirtAddr(0x10000)), R1);
     expect_fault(r, FaultKind::AccessFlag, 3, "HA without the feature");
 }
 
@@ -581,7 +600,9 @@ fn traced_walk_records_each_step() {
         leaf(3, OUT, AF),
     );
     let regs = regs_for(Granule::K4, 48, c.root);
-    let (result, trace) = trace_stage1(&regs, &FEATURES, VirtAddr(va), R1, &arena);
+    let (result, trace) = Walker::new(FEATURES, &arena)
+        .with_stage1(regs)
+        .trace(Walk::Stage1(VirtAddr(va)), R1);
     assert!(result.is_ok());
     let steps: Vec<_> = trace
         .steps()
@@ -623,12 +644,48 @@ fn stage1_off_is_a_flat_mapping_within_the_pa_size() {
         walk(&regs, 0x1234_5678, W0, &arena).unwrap().output,
         PhysAddr(0x1234_5678)
     );
-    let r = translate_stage1(
-        &regs,
-        &Features::armv8_0(PS_BITS),
-        VirtAddr(1 << 41),
-        R1,
-        &arena,
-    );
+    let r = Walker::new(Features::armv8_0(PS_BITS), &arena)
+        .with_stage1(regs)
+        .translate(Walk::Stage1(VirtAddr(1 << 41)), R1);
     expect_fault(r, FaultKind::AddressSize, 0, "flat beyond PA");
+}
+
+/// The kernel refuses a host granule exactly when the one ID register
+/// decoder says stage 1 lacks it (`memory::mmu::switch_granule` checks
+/// `MmuFeatures::stage1`); the walker, given the same decoded features,
+/// must then use that granule exactly when the kernel would accept it, and
+/// fall back otherwise. Checked for every value of TGran4, TGran16 and
+/// TGran64.
+#[test]
+fn the_kernels_granule_refusal_and_the_walkers_fallback_agree() {
+    use crate::arch::id::MmuFeatures;
+    let pages: Vec<_> = Granule::ALL
+        .into_iter()
+        .map(|g| (g, simple_page(g, 39, 0x4000_0000, 0)))
+        .collect();
+    for tgran4 in 0..16u64 {
+        for tgran16 in 0..16u64 {
+            for tgran64 in 0..16u64 {
+                let mmfr0 = (tgran4 << 28) | (tgran64 << 24) | (tgran16 << 20) | 2;
+                let id = MmuFeatures::decode(mmfr0, 0, 0);
+                if id.stage1.is_empty() {
+                    // No CPU lacks every granule; the walker still picks one.
+                    continue;
+                }
+                let features = Features::from_mmu_features(&id, TnszOutOfRange::Clamp);
+                for (granule, (arena, regs)) in &pages {
+                    let kernel_accepts = id.stage1.contains(*granule);
+                    let used = Walker::new(features, arena)
+                        .with_stage1(*regs)
+                        .translate(Walk::Stage1(VirtAddr(0x4000_0000)), R1)
+                        .map(|t| t.granule);
+                    assert_eq!(
+                        used == Ok(*granule),
+                        kernel_accepts,
+                        "{granule} with TGran4 {tgran4:#x} TGran16 {tgran16:#x} TGran64 {tgran64:#x}: walk {used:?}"
+                    );
+                }
+            }
+        }
+    }
 }

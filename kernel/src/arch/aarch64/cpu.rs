@@ -1,7 +1,10 @@
 //! CPU identification and the generic timer.
 
-use aarch64_cpu::registers::{Readable, CNTFRQ_EL0, CNTPCT_EL0, MIDR_EL1};
-use core::arch::asm;
+use aarch64_cpu::registers::{
+    Readable, CNTFRQ_EL0, CNTPCT_EL0, ID_AA64MMFR0_EL1, ID_AA64MMFR1_EL1, ID_AA64MMFR2_EL1,
+    MIDR_EL1, SCTLR_EL1,
+};
+use emu::arch::id::MmuFeatures;
 
 /// The counter frequency in Hz (CNTFRQ_EL0), never 0.
 pub fn counter_frequency() -> u64 {
@@ -32,10 +35,27 @@ pub fn midr() -> u64 {
 
 /// ID_AA64MMFR0_EL1: granules, PARange, ASID bits.
 pub fn id_aa64mmfr0() -> u64 {
-    let value: u64;
-    // SAFETY: reading an ID register has no side effects.
-    unsafe { asm!("mrs {}, id_aa64mmfr0_el1", out(reg) value, options(nomem, nostack)) };
-    value
+    ID_AA64MMFR0_EL1.get()
+}
+
+/// ID_AA64MMFR1_EL1: HAFDBS, HPDS, PAN.
+pub fn id_aa64mmfr1() -> u64 {
+    ID_AA64MMFR1_EL1.get()
+}
+
+/// ID_AA64MMFR2_EL1: ST (FEAT_TTST).
+pub fn id_aa64mmfr2() -> u64 {
+    ID_AA64MMFR2_EL1.get()
+}
+
+/// The memory model ID registers, decoded by emu's one decoder.
+pub fn mmu_features() -> MmuFeatures {
+    MmuFeatures::decode(id_aa64mmfr0(), id_aa64mmfr1(), id_aa64mmfr2())
+}
+
+/// SCTLR_EL1.
+pub fn sctlr_el1() -> u64 {
+    SCTLR_EL1.get()
 }
 
 /// Waits for an event forever: the end of the line when nothing can exit.

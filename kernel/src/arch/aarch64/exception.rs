@@ -2,9 +2,9 @@
 //! fault, resumed at a fix-up), and the decoded dump of an unexpected
 //! exception, after which the kernel exits with a failure status.
 
-use crate::esr::Syndrome;
 use core::arch::global_asm;
 use core::fmt;
+use emu::arch::esr::Esr;
 
 /// The context `boot/vectors.s` saves: x0-x30, ELR, SPSR, ESR, FAR.
 #[repr(C)]
@@ -43,7 +43,7 @@ fn vector_type(kind: u64) -> &'static str {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProbeFault {
     /// ESR_EL1 of the fault.
-    pub syndrome: Syndrome,
+    pub syndrome: Esr,
     /// FAR_EL1 of the fault.
     pub far: u64,
 }
@@ -129,7 +129,7 @@ fn probe_outcome(result: ProbeResult) -> Result<u64, ProbeFault> {
     } else {
         let far = LAST_PROBE_FAR.try_lock().map(|g| *g).unwrap_or(0);
         Err(ProbeFault {
-            syndrome: Syndrome(result.value),
+            syndrome: Esr(result.value),
             far,
         })
     }
@@ -193,7 +193,7 @@ extern "C" fn el1_exception(frame: &mut ExceptionFrame, kind: u64) {
 
 fn dump(frame: &ExceptionFrame, kind: u64) {
     let p = |args: fmt::Arguments<'_>| crate::console::emergency_print(args);
-    let syndrome = Syndrome(frame.esr);
+    let syndrome = Esr(frame.esr);
     p(format_args!(
         "\n*** unexpected {} exception from {} ***\n",
         vector_type(kind),

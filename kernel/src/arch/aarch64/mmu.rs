@@ -219,15 +219,6 @@ pub fn at(op: At, va: u64) -> u64 {
     par
 }
 
-/// ID_AA64MMFR1_EL1.PAN: 0 none, 1 FEAT_PAN, 2 FEAT_PAN2 (`AT S1E1RP/WP`),
-/// 3 FEAT_PAN3.
-pub fn pan_level() -> u64 {
-    let value: u64;
-    // SAFETY: reading an ID register.
-    unsafe { asm!("mrs {}, id_aa64mmfr1_el1", out(reg) value, options(nomem, nostack)) };
-    (value >> 20) & 0xf
-}
-
 /// SCTLR_EL1.WXN: writable memory is execute-never at EL1 and EL0.
 const SCTLR_WXN: u64 = 1 << 19;
 

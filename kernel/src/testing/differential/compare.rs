@@ -6,19 +6,21 @@ use super::rng::Rng;
 use super::stage2::Stage2Setup;
 use super::tables::{random_asid, TestTables};
 use super::ADDRESSES_PER_SET;
+use crate::arch::cpu;
 use crate::arch::el2::{self, AtS12};
 use crate::arch::mmu::{self as regs, At};
-use crate::par::Par;
 use crate::println;
 use alloc::format;
 use alloc::string::String;
 use emu::addr::VirtAddr;
+use emu::arch::id::ID_AA64MMFR1_EL1;
+use emu::arch::par;
+use emu::arch::par::Par;
 use emu::mmu::fault::{Access, AccessKind, El, Fault, FaultKind};
-use emu::mmu::par;
 use emu::mmu::regime::{ttbr, Features, Stage1Regs};
-use emu::mmu::stage1::{trace_stage1, translate_stage1};
-use emu::mmu::stage2::{trace_two_stage, translate_two_stage};
 use emu::mmu::translation::Translation;
+use emu::mmu::{Walk, Walker};
+use tock_registers::LocalRegisterCopy;
 
 /// The AT operations compared, with the access each stands for; the last
 /// two (PSTATE.PAN set) only with FEAT_PAN2 and without stage 2.
@@ -126,7 +128,9 @@ pub(super) fn compare_set(
     stage2: Option<&Stage2Setup>,
 ) -> Result<(), String> {
     let space = 1u64 << tables.input_bits;
-    let operations = if stage2.is_none() && regs::pan_level() >= 2 {
+    let mmfr1 = LocalRegisterCopy::<u64, ID_AA64MMFR1_EL1::Register>::new(cpu::id_aa64mmfr1());
+    // ID_AA64MMFR1_EL1.PAN 0b0010: FEAT_PAN2, AT S1E1RP/WP.
+    let operations = if stage2.is_none() && mmfr1.read(ID_AA64MMFR1_EL1::PAN) >= 2 {
         OPERATIONS.len()
     } else {
         4
@@ -163,17 +167,19 @@ pub(super) fn compare_set(
         let (op, access) = OPERATIONS[rng.below(operations as u64) as usize];
         let pan = matches!(op, At::S1E1RP | At::S1E1WP);
         let walker_regs = &Stage1Regs { pan, ..walker_regs };
-        let walker = match stage2 {
-            None => translate_stage1(walker_regs, features, VirtAddr(va), access, &tables.mem),
-            Some(s2) => translate_two_stage(
-                walker_regs,
-                &s2.regs(),
-                features,
-                VirtAddr(va),
-                access,
-                &tables.mem,
+        let (model, walk) = match stage2 {
+            None => (
+                Walker::new(*features, &tables.mem).with_stage1(*walker_regs),
+                Walk::Stage1(VirtAddr(va)),
+            ),
+            Some(s2) => (
+                Walker::new(*features, &tables.mem)
+                    .with_stage1(*walker_regs)
+                    .with_stage2(s2.regs()),
+                Walk::TwoStage(VirtAddr(va)),
             ),
         };
+        let walker = model.translate(walk, access);
         let aborts = KnownDeviation::S2PermissionAborts;
         if stage2.is_some() && aborts.of(stats.oracle) && aborts_qemu10(&walker) {
             stats.deviations[aborts as usize] += 1;
@@ -223,17 +229,7 @@ pub(super) fn compare_set(
             continue;
         }
         stats.mismatches += 1;
-        let (_, trace) = match stage2 {
-            None => trace_stage1(walker_regs, features, VirtAddr(va), access, &tables.mem),
-            Some(s2) => trace_two_stage(
-                walker_regs,
-                &s2.regs(),
-                features,
-                VirtAddr(va),
-                access,
-                &tables.mem,
-            ),
-        };
+        let (_, trace) = model.trace(walk, access);
         println!("  MISMATCH at {va:#x} for {op:?}:");
         println!("    hardware {}", Par(hardware));
         println!("    walker   {walker:?}");

@@ -8,9 +8,9 @@ pub use crate::cmdline::Oracle;
 use emu::addr::{IntermPhysAddr, VirtAddr};
 use emu::mmu::fault::{Access, Fault, FaultKind};
 use emu::mmu::regime::{Features, Stage1Regs};
-use emu::mmu::stage2::{trace_two_stage, translate_stage1_under_stage2, translate_stage2};
 use emu::mmu::translation::Translation;
 use emu::mmu::Stage;
+use emu::mmu::{Walk, Walker};
 
 impl Oracle {
     /// The oracle of this boot (`oracle=` on the command line).
@@ -126,14 +126,10 @@ pub(super) fn predict(
     match walker {
         Err(fault) if fault.s1ptw => {
             // The level of the stage 1 lookup whose table read faulted.
-            let (_, trace) = trace_two_stage(
-                ctx.walker_regs,
-                &ctx.s2.regs(),
-                ctx.features,
-                VirtAddr(ctx.va),
-                ctx.access,
-                &ctx.tables.mem,
-            );
+            let (_, trace) = Walker::new(*ctx.features, &ctx.tables.mem)
+                .with_stage1(*ctx.walker_regs)
+                .with_stage2(ctx.s2.regs())
+                .trace(Walk::TwoStage(VirtAddr(ctx.va)), ctx.access);
             let s1_level = trace
                 .steps()
                 .filter(|s| s.stage == Stage::Stage1)
@@ -156,23 +152,15 @@ pub(super) fn predict(
         }
         Ok(t) => {
             let combined = (|| {
-                let s1 = translate_stage1_under_stage2(
-                    ctx.walker_regs,
-                    &ctx.s2.regs(),
-                    ctx.features,
-                    VirtAddr(ctx.va),
-                    ctx.access,
-                    &ctx.tables.mem,
-                )
-                .ok()?;
-                let s2 = translate_stage2(
-                    &ctx.s2.regs(),
-                    ctx.features,
-                    IntermPhysAddr(s1.output.0),
-                    ctx.access,
-                    &ctx.tables.mem,
-                )
-                .ok()?;
+                let s1 = Walker::new(*ctx.features, &ctx.tables.mem)
+                    .with_stage1(*ctx.walker_regs)
+                    .with_stage2(ctx.s2.regs())
+                    .translate(Walk::Stage1UnderStage2(VirtAddr(ctx.va)), ctx.access)
+                    .ok()?;
+                let s2 = Walker::new(*ctx.features, &ctx.tables.mem)
+                    .with_stage2(ctx.s2.regs())
+                    .translate(Walk::Stage2(IntermPhysAddr(s1.output.0)), ctx.access)
+                    .ok()?;
                 let (a1, a2) = (s1.attributes, s2.attributes);
                 (a1.is_device() || a2.is_device())
                     .then(|| qemu_device_combination(a1.mair, a2.mair))

@@ -11,8 +11,8 @@ use emu::addr::{PhysAddr, VirtAddr};
 use emu::granule::Granule;
 use emu::mmu::fault::{Access, AccessKind, El};
 use emu::mmu::regime::{Features, Stage1Regs, Stage2Regs};
-use emu::mmu::stage1::trace_stage1;
 use emu::mmu::{MapError, PageTable, Shareability, Stage2Access, Stage2Attributes, TableConfig};
+use emu::mmu::{Walk, Walker};
 
 /// A stage 2 to go with a stage 1 check (AT S12E*).
 pub struct Stage2Setup {
@@ -120,7 +120,9 @@ pub(super) fn build_stage2(
             let (start, len, _) = s1.mapped[rng.below(s1.mapped_count as u64) as usize];
             let access = Access::new(El::El1, AccessKind::Read);
             let va = VirtAddr(s1.base() + start + rng.below(len));
-            let (_, trace) = trace_stage1(s1_regs, features, va, access, &s1.mem);
+            let (_, trace) = Walker::new(*features, &s1.mem)
+                .with_stage1(*s1_regs)
+                .trace(Walk::Stage1(va), access);
             let below_root: alloc::vec::Vec<_> = trace.steps().skip(1).collect();
             if let Some(step) = below_root.get(rng.below(below_root.len().max(1) as u64) as usize) {
                 let page = step.table & !granule.offset_mask();
