@@ -2,6 +2,7 @@
 //! [FILTER]` or in batch mode, one line each, then `N passed, N failed`.
 
 pub mod differential;
+mod pi4;
 mod tests;
 
 use crate::arch::cpu;

@@ -58,6 +58,10 @@ pub const ALL: &[Test] = &[
         run: el2_stub_answers,
     },
     Test {
+        name: "board::pi4_matches_bcm2711",
+        run: super::pi4::board_matches_bcm2711,
+    },
+    Test {
         name: "walker::stage1_vs_at_4k",
         run: walker_4k,
     },
