@@ -122,21 +122,23 @@ pub(crate) fn stage2<M: WalkMemory + ?Sized>(
     mem: &M,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
-    stage2_walk(regs, features, ipa, access, false, mem, observer)
+    stage2_walk(regs, features, ipa, access, None, mem, observer)
 }
 
-/// The stage-2 walk. `s1ptw` marks a translation of a stage-1 table
-/// address, whose faults are reported with S1PTW set; it needs read
-/// permission only.
+/// The stage-2 walk. `walk_access` marks a translation of a stage-1 table
+/// address, whose faults are reported with S1PTW set, and says what the
+/// walk does there: it reads descriptors, and writes one to set its access
+/// flag; the access that started the walk does not count.
 fn stage2_walk<M: WalkMemory + ?Sized>(
     regs: &Stage2Regs,
     features: &Features,
     ipa: IntermPhysAddr,
     access: Access,
-    s1ptw: bool,
+    walk_access: Option<AccessKind>,
     mem: &M,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
+    let s1ptw = walk_access.is_some();
     let fault = |kind, level| Fault {
         kind,
         level,
@@ -182,7 +184,7 @@ fn stage2_walk<M: WalkMemory + ?Sized>(
         el1: rights,
         el0_accessible: false,
     };
-    let kind = if s1ptw { AccessKind::Read } else { access.kind };
+    let kind = walk_access.unwrap_or(access.kind);
     if !rights.allows(kind) {
         return Err(fault(FaultKind::Permission, leaf.level));
     }
@@ -223,7 +225,7 @@ pub(crate) fn two_stage<M: WalkMemory + ?Sized>(
         features,
         IntermPhysAddr(first.output.0),
         access,
-        false,
+        None,
         mem,
         observer,
     )?;
@@ -325,12 +327,25 @@ pub(crate) fn stage1_under_stage2<M: WalkMemory + ?Sized>(
             features,
             IntermPhysAddr(address),
             access,
-            true,
+            Some(AccessKind::Read),
             mem,
             observer,
         )?;
         mem.read_descriptor(table.output)
             .map_err(|_| Fault::stage1(FaultKind::ExternalAbortOnWalk, level, access))
     };
-    stage1_with_fetch(s1, features, va, access, &mut fetch, observer)
+    // A hardware access flag update writes the descriptor through stage 2.
+    let mut update = |address: u64, _: u8, observer: &mut dyn WalkObserver| {
+        stage2_walk(
+            s2,
+            features,
+            IntermPhysAddr(address),
+            access,
+            Some(AccessKind::Write),
+            mem,
+            observer,
+        )
+        .map(|_| ())
+    };
+    stage1_with_fetch(s1, features, va, access, &mut fetch, &mut update, observer)
 }

@@ -256,3 +256,21 @@ pub unsafe fn set_ttbr1_asid(ttbr1: u64) {
     // SAFETY: forwarded from the caller.
     unsafe { asm!("msr ttbr1_el1, {}", "isb", in(reg) ttbr1, options(nostack)) };
 }
+
+/// Makes `len` bytes at `address` (identity-mapped, just written) visible
+/// to instruction fetches: data cache cleaned to the point of unification
+/// line by line (CTR_EL0.DminLine), then the instruction cache invalidated.
+pub fn sync_instruction_cache(address: u64, len: usize) {
+    let ctr: u64;
+    // SAFETY: reading CTR_EL0.
+    unsafe { asm!("mrs {}, ctr_el0", out(reg) ctr, options(nomem, nostack)) };
+    let line = 4u64 << ((ctr >> 16) & 0xf);
+    let mut at = address & !(line - 1);
+    while at < address + len as u64 {
+        // SAFETY: cache maintenance by VA on memory the caller owns.
+        unsafe { asm!("dc cvau, {}", in(reg) at, options(nostack)) };
+        at += line;
+    }
+    // SAFETY: instruction cache invalidation and barriers only.
+    unsafe { asm!("dsb ish", "ic iallu", "dsb ish", "isb", options(nostack)) };
+}

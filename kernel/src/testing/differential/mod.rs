@@ -11,12 +11,14 @@
 
 mod compare;
 mod deviations;
+mod execute;
 mod rng;
 mod stage2;
 mod tables;
 
 pub use compare::DiffStats;
 pub use deviations::{KnownDeviation, Oracle};
+pub use execute::{execute, ExecStats};
 pub use rng::Rng;
 pub use tables::{with_test_tables, TestTables};
 

@@ -114,27 +114,42 @@ pub(super) fn build_stage2(
                 )?;
             }
         }
-        // In half the sets, take one page of the stage 1 tables (below the
-        // root, so that most walks still work) away from the walk.
-        if s1.mapped_count > 0 && rng.one_in(2) {
+        // Up to three pages of the stage 1 tables change their stage 2
+        // rights: below the root unmapped, unreadable, write-only or
+        // read-only; the root only read-only, so that most walks still work.
+        // (The walk reads: a write AT through a read-only table page still
+        // walks, through a write-only one it does not.)
+        for _ in 0..rng.below(4) {
+            if s1.mapped_count == 0 {
+                break;
+            }
             let (start, len, _) = s1.mapped[rng.below(s1.mapped_count as u64) as usize];
             let access = Access::new(El::El1, AccessKind::Read);
             let va = VirtAddr(s1.base() + start + rng.below(len));
             let (_, trace) = Walker::new(*features, &s1.mem)
                 .with_stage1(*s1_regs)
                 .trace(Walk::Stage1(va), access);
-            let below_root: alloc::vec::Vec<_> = trace.steps().skip(1).collect();
-            if let Some(step) = below_root.get(rng.below(below_root.len().max(1) as u64) as usize) {
-                let page = step.table & !granule.offset_mask();
-                if rng.one_in(2) {
-                    table.unmap(&mut mem, page, granule.size())?;
-                } else {
-                    let mut attrs = Stage2Attributes::normal_ram();
-                    attrs.access =
-                        [Stage2Access::None, Stage2Access::WriteOnly][rng.below(2) as usize];
-                    table.protect(&mut mem, page, granule.size(), attrs)?;
+            let steps: alloc::vec::Vec<_> = trace.steps().collect();
+            let pick = rng.below(steps.len().max(1) as u64) as usize;
+            let Some(step) = steps.get(pick) else {
+                continue;
+            };
+            let page = step.table & !granule.offset_mask();
+            let mut attrs = Stage2Attributes::normal_ram();
+            attrs.access = if pick == 0 {
+                Stage2Access::ReadOnly
+            } else {
+                match rng.below(4) {
+                    0 => {
+                        table.unmap(&mut mem, page, granule.size())?;
+                        continue;
+                    }
+                    1 => Stage2Access::None,
+                    2 => Stage2Access::WriteOnly,
+                    _ => Stage2Access::ReadOnly,
                 }
-            }
+            };
+            table.protect(&mut mem, page, granule.size(), attrs)?;
         }
         for &(_, len, pa) in &s1.mapped[..s1.mapped_count] {
             if rng.one_in(8) || pa.checked_add(len).is_none_or(|end| end > 1 << ipa_bits) {

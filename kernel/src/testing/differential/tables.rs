@@ -15,7 +15,7 @@ use emu::mmu::{
     AccessPermissions, MapError, PageTable, Shareability, Stage1Attributes, TableConfig,
 };
 
-fn random_attributes(rng: &mut Rng) -> Stage1Attributes {
+pub(super) fn random_attributes(rng: &mut Rng) -> Stage1Attributes {
     Stage1Attributes {
         attr_index: rng.below(regs::MAIR_ATTRS.len() as u64) as u8,
         shareability: [
@@ -84,8 +84,19 @@ pub(super) fn with_installed<T>(
     features: &Features,
     f: impl FnOnce(&mut Rng, &TestTables, &Stage1Regs) -> Result<T, String>,
 ) -> Result<T, String> {
+    with_built(rng, granule, features, build_tables, f)
+}
+
+/// [`with_installed`] with the table set made by `build`.
+pub(super) fn with_built<T>(
+    rng: &mut Rng,
+    granule: Granule,
+    features: &Features,
+    build: impl FnOnce(&mut Rng, Granule, &Features) -> Result<TestTables, String>,
+    f: impl FnOnce(&mut Rng, &TestTables, &Stage1Regs) -> Result<T, String>,
+) -> Result<T, String> {
     let kernel_tcr = regs::tcr_el1();
-    let tables = build_tables(rng, granule, features)?;
+    let tables = build(rng, granule, features)?;
     let walker_regs = install(rng, &tables, granule, kernel_tcr);
     let result = f(rng, &tables, &walker_regs);
     regs::set_wxn(false);
@@ -97,6 +108,28 @@ pub(super) fn with_installed<T>(
     result
 }
 
+/// An empty table set for TTBR1 with a random input size: every size the
+/// CPU allows, down to 64 - the largest TnSZ.
+pub(super) fn empty_tables(
+    rng: &mut Rng,
+    granule: Granule,
+    features: &Features,
+) -> Result<TestTables, String> {
+    let min_bits = u64::BITS - features.max_tnsz(granule);
+    let input_bits = min_bits + rng.below(u64::from(48 - min_bits + 1)) as u32;
+    let config = TableConfig::stage1_upper(granule, input_bits, 48)
+        .map_err(|e| format!("config {granule} {input_bits} bits: {e}"))?;
+    let mut mem = FrameTables::default();
+    let table = PageTable::new(config, &mut mem).map_err(|e| format!("{e}"))?;
+    Ok(TestTables {
+        table,
+        mem,
+        input_bits,
+        mapped: [(0, 0, 0); 24],
+        mapped_count: 0,
+    })
+}
+
 /// Builds a random table set: mappings of pages, blocks and contiguous
 /// runs with random attributes and output addresses (some beyond the
 /// output size), holes, then some unmaps and permission changes that split
@@ -106,23 +139,10 @@ fn build_tables(
     granule: Granule,
     features: &Features,
 ) -> Result<TestTables, String> {
-    // Every input size the CPU allows: down to 64 - the largest TnSZ.
-    let min_bits = u64::BITS - features.max_tnsz(granule);
-    let input_bits = min_bits + rng.below(u64::from(48 - min_bits + 1)) as u32;
-    let config = TableConfig::stage1_upper(granule, input_bits, 48)
-        .map_err(|e| format!("config {granule} {input_bits} bits: {e}"))?;
-    let mut mem = FrameTables::default();
-    let table = PageTable::new(config, &mut mem).map_err(|e| format!("{e}"))?;
-    let mut tables = TestTables {
-        table,
-        mem,
-        input_bits,
-        mapped: [(0, 0, 0); 24],
-        mapped_count: 0,
-    };
+    let mut tables = empty_tables(rng, granule, features)?;
 
     let page = granule.size();
-    let space = 1u64 << input_bits;
+    let space = 1u64 << tables.input_bits;
     // Output addresses mostly below 2^40 (inside every IPS the test sets),
     // some up to 2^48 (address size faults unless IPS is 48 bits).
     let pa_limit = 1u64 << 40;
@@ -185,7 +205,13 @@ fn build_tables(
 /// which then marks runs that are not aligned or not uniform (the builder
 /// only makes aligned, uniform ones). What the walker makes of all of them
 /// is compared like everything else.
-fn scatter_bits(rng: &mut Rng, mem: &mut FrameTables, g: Geometry, level: u8, table: u64) {
+pub(super) fn scatter_bits(
+    rng: &mut Rng,
+    mem: &mut FrameTables,
+    g: Geometry,
+    level: u8,
+    table: u64,
+) {
     use emu::mmu::descriptor::{
         AP_TABLE_NO_EL0, AP_TABLE_RO, CONTIGUOUS, OA_MASK, PXN_TABLE, XN_TABLE,
     };
