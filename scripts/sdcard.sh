@@ -70,6 +70,20 @@ if [ -f "$firmware/overlays/disable-bt.dtbo" ]; then
     mmd -i "$part" ::/overlays
     mcopy -i "$part" "$firmware/overlays/disable-bt.dtbo" ::/overlays/
 fi
+# What the card runs, and how QEMU's raspi4b differs from the board.
+cat >"$work/README.txt" <<'CARD'
+Granule for Raspberry Pi 3 and 4: kernel8.img, the Raspberry Pi firmware,
+config.txt, cmdline.txt and the device trees. The console is the PL011 on
+GPIO 14 (TX, pin 8) and 15 (RX, pin 10), 115200 8N1.
+
+This kernel8.img is the image `scripts/run.sh --board raspi4b` boots on
+QEMU 10's raspi4b with this card's bcm2711-rpi-4-b.dtb: what runs there is
+what a Pi 4 runs from this card. The model differs from the board: it writes
+one 960 MiB RAM range into the tree (the firmware lists all RAM), passes no
+tree without -dtb, leaves out PCIe, RNG200, thermal and GENET, ignores the
+UART's baud rate and GPIO routing, and models no caches or TLBs.
+CARD
+mcopy -i "$part" "$work/README.txt" ::/README.txt
 fsck.vfat -n "$part" >/dev/null || die "fsck.vfat found errors in the boot partition"
 
 # The card: an MBR with one bootable FAT32 (LBA) partition at 1 MiB.

@@ -92,8 +92,11 @@ for config in "${configs[@]}"; do
         failed=1
     fi
     record "$label" "$passed" "$failed" "$skipped"
-    # The differential tests' counts, per configuration, for the summary.
-    while read -r l; do summaries+=("      $l"); done < <(grep -aoE '^  stage 1(\+2)? [0-9]+k: [0-9]+ addresses compared with [^,]*, [0-9]+ mismatches' "$log")
+    # The differential tests' counts, per configuration, for the summary:
+    # addresses (or fetches) compared, mismatches and the known deviations.
+    while read -r l; do summaries+=("      $l"); done < <(
+        grep -aE '^  (stage 1(\+2)?|execute) [0-9]+k: [0-9]+ (addresses|fetches) compared' "$log" |
+            sed -E 's/^  //; s/ \([^)]*\)//; s/; [0-9]+ in stage 2, [0-9]+ of them on the stage 1 walk//')
 done
 
 echo

@@ -7,6 +7,7 @@
 //! SCTLR.WXN and "EL0-writable is never EL1-executable", which `AT`
 //! cannot.
 
+use super::deviations::Oracle;
 use super::rng::Rng;
 use super::tables::{empty_tables, random_attributes, scatter_bits, with_built, TestTables};
 use super::TABLE_SETS;
@@ -35,8 +36,10 @@ const RET: u32 = 0xd65f_03c0;
 const NORMAL_ATTR_INDICES: [u8; 5] = [1, 2, 5, 6, 7];
 
 /// What the execute test compared.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct ExecStats {
+    /// What ran the fetches.
+    pub oracle: Oracle,
     /// Branches made.
     pub branches: usize,
     /// Of them, fetches at EL0.
@@ -51,9 +54,10 @@ impl core::fmt::Display for ExecStats {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(
             f,
-            "{} fetches compared ({} at EL0, {} at EL1), {} mismatches ({} executed, {} \
+            "{} fetches compared with {} ({} at EL0, {} at EL1), {} mismatches ({} executed, {} \
              instruction aborts)",
             self.branches,
+            self.oracle.name(),
             self.el0,
             self.branches - self.el0,
             self.mismatches,
@@ -157,7 +161,13 @@ pub fn execute(granule: Granule, seed: u64) -> Result<ExecStats, String> {
     let features = host_mmu::walker_features();
     let ret = RetFrame::new(granule).ok_or("no frame for the RET page")?;
     let mut rng = Rng(seed);
-    let mut stats = ExecStats::default();
+    let mut stats = ExecStats {
+        oracle: Oracle::current(),
+        branches: 0,
+        el0: 0,
+        executed: 0,
+        mismatches: 0,
+    };
     for set in 0..TABLE_SETS {
         let build = |rng: &mut Rng, g, f: &Features| build(rng, g, f, ret.address);
         with_built(
