@@ -73,11 +73,12 @@ pub(super) fn build_stage2(
     let ram = crate::kernel::with_boot_info(|i| i.ram).ok_or("no boot info")?;
     let ram_top = ram.as_slice().iter().map(|r| r.end).max().unwrap_or(0);
     let min_ipa = (64 - (ram_top.max(1) - 1).leading_zeros()).max(32);
-    // The output size (VTCR_EL2.PS, at most PARange), an input size no
+    // The output size (VTCR_EL2.PS, at most PARange, 52 bits included), an
+    // input size no
     // larger (a larger one is CONSTRAINED UNPREDICTABLE), and a start level
     // the architecture defines for both; some draws have none, so draw
     // again.
-    let max_ps = u64::from(host_mmu::features().pa_range.min(5));
+    let max_ps = u64::from(host_mmu::features().pa_range.min(6));
     let mut draw = || {
         let ps = (2 + rng.below(max_ps.saturating_sub(1))).min(max_ps);
         let ps_bits = emu::mmu::regime::output_bits(ps, features);

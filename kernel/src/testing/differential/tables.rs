@@ -252,8 +252,10 @@ fn install(rng: &mut Rng, tables: &TestTables, granule: Granule, kernel_tcr: u64
     let tcr = regs::tcr_with_ttbr1(kernel_tcr, granule, tables.input_bits);
     // Output sizes below the 48 bits the tables use, so that some output
     // addresses are address size faults (the kernel's own addresses stay
-    // below 2^40).
-    let max_ips = host_mmu::features().pa_range.min(5);
+    // below 2^40), and 52 bits where the CPU has them: without TCR_EL1.DS
+    // that is 48 bits for 4K and 16K, and 52 for 64K (FEAT_LPA), where the
+    // builder's outputs all stay below 2^48.
+    let max_ips = host_mmu::features().pa_range.min(6);
     let ips = 2 + rng.below(u64::from(max_ips.saturating_sub(1))) as u8;
     let mut tcr = regs::tcr_with_ips(tcr, ips.min(max_ips))
         & !(tcr::HPD1 | tcr::TBI1 | tcr::HA | tcr::A1 | tcr::AS);
