@@ -148,6 +148,11 @@ file emu/src/mmu/stage2.rs
 from if d & AF == 0 && !s.hardware_af {
 to   if false && d & AF == 0 && !s.hardware_af {
 
+name s2_ha_ignored
+file emu/src/mmu/stage2.rs
+from hardware_af: features.hardware_access_flag && v & vtcr::HA != 0,
+to   hardware_af: false,
+
 name s2_memattr_device_unshifted
 file emu/src/mmu/stage2.rs
 from return (inner as u8) << DEVICE_SHIFT;
@@ -215,6 +220,12 @@ why  the ASID a translation is tagged with is not in PAR_EL1
 file emu/src/mmu/stage1.rs
 from let asid_ttbr = if t & tcr::A1 != 0 {
 to   let asid_ttbr = if t & tcr::A1 == 0 {
+
+name tbid_ignored
+why  instruction fetches from tagged addresses are not made (TBI1 is compared for data accesses; the fetch test branches to untagged addresses)
+file emu/src/mmu/stage1.rs
+from let ignore_top = t & tbi != 0 && !(access.kind == AccessKind::Execute && t & tbid != 0);
+to   let ignore_top = t & tbi != 0;
 
 name contiguous_ignored
 why  the size of a translation (contiguous runs included) is not in PAR_EL1

@@ -174,10 +174,18 @@ pub(super) fn build_stage2(
         table.destroy(&mut mem);
         return Err(format!("building stage 2: {e}"));
     }
+    // VTCR_EL2.HA in half the sets where the CPU has FEAT_HAFDBS: stage 2
+    // access flags set by the hardware instead of faulting.
+    let ha = if features.hardware_access_flag && rng.one_in(2) {
+        emu::mmu::regime::vtcr::HA
+    } else {
+        0
+    };
     let vtcr = (config.vtcr_el2_bits() & !(0b111 << VTCR_PS_SHIFT))
         | (ps << VTCR_PS_SHIFT)
         | VTCR_RES1
-        | VTCR_WALK_ATTRS;
+        | VTCR_WALK_ATTRS
+        | ha;
     let setup = Stage2Setup {
         vttbr: table.root().0,
         vtcr,
