@@ -75,15 +75,15 @@ pub const ALL: &[Test] = &[
     },
     Test {
         name: "walker::execute_vs_fetch_4k",
-        run: walker_exec_4k,
+        run: differential::execute_tests::vs_fetch_4k,
     },
     Test {
         name: "walker::execute_vs_fetch_16k",
-        run: walker_exec_16k,
+        run: differential::execute_tests::vs_fetch_16k,
     },
     Test {
         name: "walker::execute_vs_fetch_64k",
-        run: walker_exec_64k,
+        run: differential::execute_tests::vs_fetch_64k,
     },
     Test {
         name: "walker::stage12_vs_at_4k",
@@ -387,28 +387,6 @@ fn walker_16k() -> TestResult {
 
 fn walker_64k() -> TestResult {
     walker_vs_at(Granule::K64, 0x64b6_4b03)
-}
-
-fn walker_vs_fetch(granule: Granule, seed: u64) -> TestResult {
-    if !mmu::features().stage1.contains(granule) {
-        return Err(Outcome::Skipped("the CPU has no such granule"));
-    }
-    let stats = differential::execute(granule, seed)?;
-    crate::println!("  execute {granule}: {stats}");
-    ensure!(stats.mismatches == 0, "{} mismatches", stats.mismatches);
-    Ok(())
-}
-
-fn walker_exec_4k() -> TestResult {
-    walker_vs_fetch(Granule::K4, 0xe4ec_0007)
-}
-
-fn walker_exec_16k() -> TestResult {
-    walker_vs_fetch(Granule::K16, 0xe16e_c008)
-}
-
-fn walker_exec_64k() -> TestResult {
-    walker_vs_fetch(Granule::K64, 0xe64e_c009)
 }
 
 fn walker_two_stage(granule: Granule, seed: u64) -> TestResult {

@@ -231,3 +231,37 @@ pub fn execute(granule: Granule, seed: u64) -> Result<ExecStats, String> {
     }
     Ok(stats)
 }
+
+/// The on-target tests of execute permissions, one per granule.
+pub mod tests {
+    use super::execute;
+    use crate::ensure;
+    use crate::memory::mmu;
+    use crate::testing::{Outcome, TestResult};
+    use emu::granule::Granule;
+
+    fn vs_fetch(granule: Granule, seed: u64) -> TestResult {
+        if !mmu::features().stage1.contains(granule) {
+            return Err(Outcome::Skipped("the CPU has no such granule"));
+        }
+        let stats = execute(granule, seed)?;
+        crate::println!("  execute {granule}: {stats}");
+        ensure!(stats.mismatches == 0, "{} mismatches", stats.mismatches);
+        Ok(())
+    }
+
+    /// 4K granule.
+    pub fn vs_fetch_4k() -> TestResult {
+        vs_fetch(Granule::K4, 0xe4ec_0007)
+    }
+
+    /// 16K granule.
+    pub fn vs_fetch_16k() -> TestResult {
+        vs_fetch(Granule::K16, 0xe16e_c008)
+    }
+
+    /// 64K granule.
+    pub fn vs_fetch_64k() -> TestResult {
+        vs_fetch(Granule::K64, 0xe64e_c009)
+    }
+}

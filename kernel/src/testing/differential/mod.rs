@@ -18,6 +18,7 @@ mod tables;
 
 pub use compare::DiffStats;
 pub use deviations::{KnownDeviation, Oracle};
+pub use execute::tests as execute_tests;
 pub use execute::{execute, ExecStats};
 pub use rng::Rng;
 pub use tables::{with_test_tables, TestTables};
