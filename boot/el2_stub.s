@@ -2,11 +2,11 @@
 // with `HVC #0`, x0 naming the service. It exists for checks that need EL2,
 // such as a stage 1 + stage 2 address translation (AT S12E1*).
 
-.equ HVC_PING,      0       // -> x0 = 0: an EL2 stub is present
-.equ HVC_AT_S12,    1       // x1 = address, x2 = AT operation, x3 = VTTBR_EL2,
+.equ HVC_PING,      {HVC_PING}  // -> x0 = 0: an EL2 stub is present
+.equ HVC_AT_S12,    {HVC_AT_S12}  // x1 = address, x2 = AT operation, x3 = VTTBR_EL2,
                             // x4 = VTCR_EL2 -> x0 = PAR_EL1
-.equ HCR_VM,        1
-.equ EC_HVC64,      0x16
+.equ HCR_VM,        {HCR_VM}
+.equ EC_HVC64,      {EC_HVC64}
 .equ UNKNOWN_CALL,  -1
 
 .macro el2_ventry label

@@ -69,7 +69,7 @@ primary_entry:
     msr     vpidr_el2, x1
     mrs     x1, mpidr_el1
     msr     vmpidr_el2, x1
-    ldr     x1, =0x30d00800                       // SCTLR_EL1 RES1 bits, MMU off
+    ldr     x1, ={SCTLR_EL1_RES1}                 // SCTLR_EL1 RES1 bits, MMU off
     msr     sctlr_el1, x1
     mov     x1, #0x3c5                            // EL1h, DAIF masked
     msr     spsr_el2, x1

@@ -2,7 +2,7 @@
 // `ExceptionFrame` (kernel/src/arch/aarch64/exception.rs) and hands it to
 // `el1_exception`, which may edit it (to resume a probe) before it returns.
 
-.equ FRAME_SIZE, 36 * 8
+.equ FRAME_SIZE, {FRAME_SIZE}   // size_of::<ExceptionFrame>()
 
 .macro el1_ventry kind
     .balign 0x80

@@ -13,8 +13,8 @@ use emu::granule::Granule;
 use emu::mem::{AccessSize, PhysMemoryMap};
 use emu::pagesize::PageSize;
 use emu::tlb::{
-    AccessKind, AsidMatch, ConstPageSize, LevelScope, MemoryAttributes, MmuIdx, PageSizeSource,
-    Permissions, RuntimePageSize, Rwx, Tlb, TlbFill, TlbSet, Translate,
+    AccessKind, AsidMatch, ConstPageSize, LevelScope, MemoryAttributes, MissHandler, MmuIdx,
+    PageSizeSource, Permissions, RuntimePageSize, Rwx, Tlb, TlbFill, TlbSet,
 };
 
 const RAM: u64 = 0x4000_0000;
@@ -52,9 +52,9 @@ impl Walker {
     }
 }
 
-impl Translate for Walker {
+impl MissHandler for Walker {
     type Fault = ();
-    fn translate(
+    fn handle_miss(
         &mut self,
         _: &PhysMemoryMap,
         _: MmuIdx,

@@ -7,8 +7,8 @@ use std::rc::Rc;
 use emu::addr::PhysAddr;
 use emu::mem::pl011::{self, reg, Pl011};
 use emu::mem::{
-    AccessConstraints, AccessSize, BusErrorKind, Device, DeviceError, LineSink, MapError, PageKind,
-    PhysMemoryMap, RegionKind,
+    AccessConstraints, AccessSize, BusErrorKind, Device, DeviceError, LineSink, PageKind,
+    PhysMemoryMap, RegionError, RegionKind,
 };
 use emu::pagesize::PageSize;
 
@@ -376,15 +376,15 @@ fn bad_regions_are_refused_with_typed_errors() {
     let mut m = PhysMemoryMap::new(PageSize::K4);
     assert!(matches!(
         m.add_ram("z", PhysAddr(0), 0, 0),
-        Err(MapError::EmptyRegion { .. })
+        Err(RegionError::EmptyRegion { .. })
     ));
     assert!(matches!(
         m.add_ram("far", PhysAddr((1 << 48) - 4096), 8192, 0),
-        Err(MapError::OutOfRange { .. })
+        Err(RegionError::OutOfRange { .. })
     ));
     assert!(matches!(
         m.add_ram("wrap", PhysAddr(u64::MAX), 2, 0),
-        Err(MapError::OutOfRange { .. })
+        Err(RegionError::OutOfRange { .. })
     ));
     assert_eq!(m.regions().count(), 0);
     let id = m.add_rom("boot", PhysAddr(0), &[1, 2, 3], 0).unwrap();

@@ -100,7 +100,7 @@ fn guest(page: PageSize, granule: Granule) -> Guest {
     }
     let regs = Stage1Regs {
         sctlr: SCTLR_M,
-        tcr: config.tcr_el1_bits() | emu::mmu::regime::tcr::EPD1,
+        tcr: config.tcr_el1_bits() | emu::arch::sysreg::TCR_EL1::EPD1::SET.value,
         ttbr0: table.root().0,
         ttbr1: 0,
         mair: 0xff,

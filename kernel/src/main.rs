@@ -2,6 +2,8 @@
 //! device tree, the entry exception level and the boot timestamp.
 
 #![cfg_attr(target_os = "none", no_std, no_main)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 #[cfg(target_os = "none")]
 #[no_mangle]

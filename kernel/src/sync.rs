@@ -16,8 +16,9 @@ pub struct CoreCell<T> {
 
 // SAFETY: Granule runs on one core (the others are parked in `_start`) with
 // interrupts masked, so no two contexts ever run concurrently; re-entry from
-// an exception handler is detected by `borrowed`.
-unsafe impl<T> Sync for CoreCell<T> {}
+// an exception handler is detected by `borrowed`. Sharing the cell hands the
+// `T` from one context to another, so `T` must be `Send`, as for a mutex.
+unsafe impl<T: Send> Sync for CoreCell<T> {}
 
 impl<T> CoreCell<T> {
     /// A cell holding `value`.

@@ -15,8 +15,9 @@
 #![allow(missing_docs)]
 
 use crate::granule::Granule;
-use tock_registers::register_bitfields;
+use tock_registers::fields::Field;
 pub use tock_registers::LocalRegisterCopy;
+use tock_registers::{register_bitfields, RegisterLongName};
 
 register_bitfields! {u64,
     /// SCTLR_EL1, System Control Register (EL1). The RES1 bits of ARMv8.0
@@ -44,8 +45,6 @@ register_bitfields! {u64,
         NTWE OFFSET(18) NUMBITS(1) [],
         /// Write permission implies execute-never.
         WXN OFFSET(19) NUMBITS(1) [],
-        /// AArch32 SCTLR.UWXN: PL0-writable implies PL1 execute-never.
-        UWXN OFFSET(20) NUMBITS(1) [],
         /// Exception entry is a context synchronisation event (FEAT_ExS).
         EIS OFFSET(22) NUMBITS(1) [],
         /// PSTATE.PAN left unchanged on exception entry (FEAT_PAN).
@@ -196,11 +195,25 @@ register_bitfields! {u64,
         /// Starting level of the stage 2 walk (granule dependent).
         SL0 OFFSET(6) NUMBITS(2) [],
         /// Inner cacheability of stage 2 walks.
-        IRGN0 OFFSET(8) NUMBITS(2) [],
+        IRGN0 OFFSET(8) NUMBITS(2) [
+            NonCacheable = 0,
+            WriteBackReadWriteAllocate = 1,
+            WriteThrough = 2,
+            WriteBackNoWriteAllocate = 3
+        ],
         /// Outer cacheability of stage 2 walks.
-        ORGN0 OFFSET(10) NUMBITS(2) [],
+        ORGN0 OFFSET(10) NUMBITS(2) [
+            NonCacheable = 0,
+            WriteBackReadWriteAllocate = 1,
+            WriteThrough = 2,
+            WriteBackNoWriteAllocate = 3
+        ],
         /// Shareability of stage 2 walks.
-        SH0 OFFSET(12) NUMBITS(2) [],
+        SH0 OFFSET(12) NUMBITS(2) [
+            NonShareable = 0,
+            OuterShareable = 2,
+            InnerShareable = 3
+        ],
         /// Granule (TCR_EL1.TG0 encoding).
         TG0 OFFSET(14) NUMBITS(2) [
             KiB_4 = 0,
@@ -255,6 +268,16 @@ register_bitfields! {u64,
         E2H OFFSET(34) NUMBITS(1) []
     ],
 
+    /// AArch32 SCTLR, the bits the long-descriptor walk uses.
+    pub SCTLR [
+        /// The PL1&0 stage 1 MMU enabled.
+        M OFFSET(0) NUMBITS(1) [],
+        /// Write permission implies execute-never.
+        WXN OFFSET(19) NUMBITS(1) [],
+        /// Unprivileged write permission implies PL1 execute-never.
+        UWXN OFFSET(20) NUMBITS(1) []
+    ],
+
     /// AArch32 TTBCR with EAE set (the long-descriptor format).
     pub TTBCR [
         /// Size offset of the TTBR0 range of the 32-bit input.
@@ -277,6 +300,16 @@ register_bitfields! {u64,
 pub const SCTLR_EL1_RES1: u64 =
     (1 << 29) | (1 << 28) | (1 << 23) | (1 << 22) | (1 << 20) | (1 << 11);
 
+/// The bits of `field` in place (a mask, or the value of a 1-bit field).
+pub const fn bits<R: RegisterLongName>(field: Field<u64, R>) -> u64 {
+    field.mask << field.shift
+}
+
+/// The bits of TTBRn.BADDR in place: the table address.
+pub const TTBR_BADDR_MASK: u64 = bits(TTBR::BADDR);
+/// The 40-bit BADDR of the AArch32 long-descriptor TTBRs, in place.
+pub const TTBR_LPAE_BADDR_MASK: u64 = TTBR_BADDR_MASK & ((1 << 40) - 1);
+
 /// A TCR_EL1 value.
 pub type Tcr = LocalRegisterCopy<u64, TCR_EL1::Register>;
 /// An SCTLR_EL1 value.
@@ -287,6 +320,8 @@ pub type Ttbr = LocalRegisterCopy<u64, TTBR::Register>;
 pub type Vtcr = LocalRegisterCopy<u64, VTCR_EL2::Register>;
 /// An HCR_EL2 value.
 pub type Hcr = LocalRegisterCopy<u64, HCR_EL2::Register>;
+/// An AArch32 SCTLR value.
+pub type Sctlr32 = LocalRegisterCopy<u64, SCTLR::Register>;
 /// An AArch32 TTBCR value.
 pub type Ttbcr = LocalRegisterCopy<u64, TTBCR::Register>;
 

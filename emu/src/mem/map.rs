@@ -8,8 +8,8 @@ use alloc::vec::Vec;
 use super::access::{AccessDir, AccessSize, BusError, BusErrorKind};
 use super::device::Device;
 use super::flat::{flatten, FlatRange};
-use super::pagetable::{PageSlot, PageTable};
-use super::region::{Backing, MapError, Region, RegionId, RegionInfo, RegionKind, PA_BITS};
+use super::page_index::{PageIndex, PageSlot};
+use super::region::{Backing, Region, RegionError, RegionId, RegionInfo, RegionKind, PA_BITS};
 use crate::addr::PhysAddr;
 use crate::pagesize::PageSize;
 
@@ -53,7 +53,7 @@ pub struct PhysMemoryMap {
     page: PageSize,
     regions: Vec<Region>,
     flat: Vec<FlatRange>,
-    table: PageTable,
+    table: PageIndex,
     arena: Vec<u8>,
     generation: u64,
 }
@@ -65,7 +65,7 @@ impl PhysMemoryMap {
             page,
             regions: Vec::new(),
             flat: Vec::new(),
-            table: PageTable::new(page),
+            table: PageIndex::new(page),
             arena: Vec::new(),
             generation: 0,
         }
@@ -88,7 +88,7 @@ impl PhysMemoryMap {
         base: PhysAddr,
         size: u64,
         priority: i32,
-    ) -> Result<RegionId, MapError> {
+    ) -> Result<RegionId, RegionError> {
         self.add_memory(name, base, size, priority, None)
     }
 
@@ -99,7 +99,7 @@ impl PhysMemoryMap {
         base: PhysAddr,
         contents: &[u8],
         priority: i32,
-    ) -> Result<RegionId, MapError> {
+    ) -> Result<RegionId, RegionError> {
         self.add_memory(name, base, contents.len() as u64, priority, Some(contents))
     }
 
@@ -111,7 +111,7 @@ impl PhysMemoryMap {
         size: u64,
         priority: i32,
         device: Box<dyn Device>,
-    ) -> Result<RegionId, MapError> {
+    ) -> Result<RegionId, RegionError> {
         let info = self.check_new(name, base, size, priority, RegionKind::Mmio)?;
         self.push(Region {
             info,
@@ -126,7 +126,7 @@ impl PhysMemoryMap {
         size: u64,
         priority: i32,
         rom: Option<&[u8]>,
-    ) -> Result<RegionId, MapError> {
+    ) -> Result<RegionId, RegionError> {
         let kind = if rom.is_some() {
             RegionKind::Rom
         } else {
@@ -134,12 +134,12 @@ impl PhysMemoryMap {
         };
         let info = self.check_new(name, base, size, priority, kind)?;
         let arena = self.arena.len() as u64;
-        let new_len = usize::try_from(arena + size).map_err(|_| MapError::TooMuchMemory {
+        let new_len = usize::try_from(arena + size).map_err(|_| RegionError::TooMuchMemory {
             name: name.to_string(),
         })?;
         self.arena
             .try_reserve_exact(new_len - self.arena.len())
-            .map_err(|_| MapError::TooMuchMemory {
+            .map_err(|_| RegionError::TooMuchMemory {
                 name: name.to_string(),
             })?;
         match rom {
@@ -162,23 +162,23 @@ impl PhysMemoryMap {
         size: u64,
         priority: i32,
         kind: RegionKind,
-    ) -> Result<RegionInfo, MapError> {
+    ) -> Result<RegionInfo, RegionError> {
         if size == 0 {
-            return Err(MapError::EmptyRegion {
+            return Err(RegionError::EmptyRegion {
                 name: name.to_string(),
             });
         }
         match base.0.checked_add(size) {
             Some(end) if end <= 1 << PA_BITS => {}
             _ => {
-                return Err(MapError::OutOfRange {
+                return Err(RegionError::OutOfRange {
                     name: name.to_string(),
                     base,
                     size,
                 })
             }
         }
-        let id = u32::try_from(self.regions.len()).map_err(|_| MapError::TooManyRegions)?;
+        let id = u32::try_from(self.regions.len()).map_err(|_| RegionError::TooManyRegions)?;
         Ok(RegionInfo {
             id: RegionId(id),
             name: name.to_string(),
@@ -189,7 +189,7 @@ impl PhysMemoryMap {
         })
     }
 
-    fn push(&mut self, region: Region) -> Result<RegionId, MapError> {
+    fn push(&mut self, region: Region) -> Result<RegionId, RegionError> {
         let id = region.info.id;
         self.regions.push(region);
         self.rebuild();
@@ -199,7 +199,7 @@ impl PhysMemoryMap {
     /// Recomputes the flat view and the page table from the regions.
     fn rebuild(&mut self) {
         self.flat = flatten(&self.regions);
-        let mut table = PageTable::new(self.page);
+        let mut table = PageIndex::new(self.page);
         let mut partial: Vec<u64> = Vec::new();
         for (i, f) in self.flat.iter().enumerate() {
             let full_lo = f.start.next_multiple_of(self.page.size());

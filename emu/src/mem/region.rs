@@ -78,7 +78,7 @@ impl Region {
 
 /// Why a region could not be added.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MapError {
+pub enum RegionError {
     /// A region of zero bytes.
     EmptyRegion {
         /// The region's name.
@@ -102,21 +102,21 @@ pub enum MapError {
     TooManyRegions,
 }
 
-impl fmt::Display for MapError {
+impl fmt::Display for RegionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            MapError::EmptyRegion { name } => write!(f, "region {name} has size zero"),
-            MapError::OutOfRange { name, base, size } => write!(
+            RegionError::EmptyRegion { name } => write!(f, "region {name} has size zero"),
+            RegionError::OutOfRange { name, base, size } => write!(
                 f,
                 "region {name} at {base} of {size:#x} bytes ends beyond 2^{PA_BITS}"
             ),
-            MapError::TooMuchMemory { name } => {
+            RegionError::TooMuchMemory { name } => {
                 write!(
                     f,
                     "region {name}: RAM does not fit in the host address space"
                 )
             }
-            MapError::TooManyRegions => f.write_str("too many regions"),
+            RegionError::TooManyRegions => f.write_str("too many regions"),
         }
     }
 }

@@ -221,8 +221,9 @@ impl PageTable {
     /// Declare whether the hardware may be walking these tables. While live,
     /// the builder refuses changes that need break-before-make, never
     /// merges, and keeps tables that become empty (the hardware or its walk
-    /// caches may still use them) until [`PageTable::destroy`].
-    pub fn set_live(&mut self, live: bool) {
+    /// caches may still use them) until [`PageTable::destroy`]. Outside the
+    /// crate only [`super::TableSet`]'s activation changes it.
+    pub(crate) fn set_live(&mut self, live: bool) {
         self.live = live;
     }
 

@@ -5,7 +5,7 @@ use super::geometry::{
     level_shift, stage1_start_level, Geometry, LAST_LEVEL, MAX_CONCATENATION_BITS, MAX_INPUT_BITS,
     MAX_OUTPUT_BITS,
 };
-use super::regime::{tcr, ttbcr, vtcr};
+use crate::arch::sysreg::{self, Tcr, Ttbcr, Vtcr, TCR_EL1, TTBCR, VTCR_EL2};
 use crate::granule::Granule;
 use core::fmt;
 
@@ -339,33 +339,39 @@ impl TableConfig {
     /// EPD bit), cacheability, shareability, ASID and TBI controls.
     pub fn tcr_el1_bits(&self) -> u64 {
         let tnsz = u64::from(self.tnsz());
-        let range_bits = match self.range {
-            InputRange::Lower => {
-                (tnsz << tcr::T0SZ_SHIFT) | (tcr::tg0_bits(self.granule()) << tcr::TG0_SHIFT)
-            }
-            InputRange::Upper => {
-                (tnsz << tcr::T1SZ_SHIFT) | (tcr::tg1_bits(self.granule()) << tcr::TG1_SHIFT)
-            }
-        };
-        range_bits | (self.ps_bits() << tcr::IPS_SHIFT)
+        let mut tcr = Tcr::new(0);
+        tcr.write(match self.range {
+            InputRange::Lower => TCR_EL1::T0SZ.val(tnsz) + sysreg::tg0(self.granule()),
+            InputRange::Upper => TCR_EL1::T1SZ.val(tnsz) + sysreg::tg1(self.granule()),
+        });
+        tcr.modify(TCR_EL1::IPS.val(self.ps_bits()));
+        tcr.get()
     }
 
     /// The VTCR_EL2 fields for this stage-2 table set: T0SZ, SL0, TG0, PS.
     pub fn vtcr_el2_bits(&self) -> u64 {
-        (u64::from(self.tnsz()) << vtcr::T0SZ_SHIFT)
-            | (self.sl0() << vtcr::SL0_SHIFT)
-            | (tcr::tg0_bits(self.granule()) << vtcr::TG0_SHIFT)
-            | (self.ps_bits() << vtcr::PS_SHIFT)
+        let mut vtcr = Vtcr::new(0);
+        vtcr.write(
+            VTCR_EL2::T0SZ.val(u64::from(self.tnsz()))
+                + VTCR_EL2::SL0.val(self.sl0())
+                + sysreg::vtcr_tg0(self.granule())
+                + VTCR_EL2::PS.val(self.ps_bits()),
+        );
+        vtcr.get()
     }
 
     /// The TTBCR fields for this LPAE table set: EAE and T0SZ or T1SZ.
     pub fn ttbcr_bits(&self) -> u64 {
         let tnsz = u64::from(self.tnsz());
-        let shift = match self.range {
-            InputRange::Lower => ttbcr::T0SZ_SHIFT,
-            InputRange::Upper => ttbcr::T1SZ_SHIFT,
-        };
-        ttbcr::EAE | (tnsz << shift)
+        let mut ttbcr = Ttbcr::new(0);
+        ttbcr.write(
+            TTBCR::EAE::SET
+                + match self.range {
+                    InputRange::Lower => TTBCR::T0SZ.val(tnsz),
+                    InputRange::Upper => TTBCR::T1SZ.val(tnsz),
+                },
+        );
+        ttbcr.get()
     }
 
     /// VTCR_EL2.SL0 for this stage-2 start level (ARM ARM: with 4K, 0 means

@@ -7,11 +7,14 @@ use super::fault::{Access, Fault, FaultKind};
 use super::geometry::Geometry;
 use super::memory::WalkMemory;
 use super::permissions::PermissionRules;
-use super::regime::{field, sctlr, ttbcr, ttbr, LpaeRegs};
-use super::stage1::finish_stage1;
+use super::stage1::{finish_stage1, ASID8_MASK};
 use super::translation::Translation;
 use super::walk::{TableWalk, WalkFault, WalkObserver};
+use super::walker::Walker;
 use crate::addr::PhysAddr;
+use crate::arch::sysreg::{
+    Sctlr32, Ttbcr, Ttbr, SCTLR, TTBCR, TTBR, TTBR_BADDR_MASK, TTBR_LPAE_BADDR_MASK,
+};
 use crate::granule::Granule;
 
 /// The first lookup level of the long-descriptor format (it has no level 0).
@@ -25,21 +28,22 @@ const LEVEL2_MAX_INPUT_BITS: u32 = 30;
 /// With SCTLR.M clear the address is used untranslated. TTBCR.EAE is
 /// assumed set: the short-descriptor format is not modelled.
 pub(crate) fn lpae<M: WalkMemory + ?Sized>(
-    regs: &LpaeRegs,
+    w: &Walker<'_, M>,
     va: u32,
     access: Access,
-    mem: &M,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
+    let (regs, mem) = (&w.lpae, w.memory());
     let va = u64::from(va);
     let fault = |kind, level| Fault::stage1(kind, level, access);
-    if regs.sctlr & sctlr::M == 0 {
+    let sctlr = Sctlr32::new(regs.sctlr);
+    if !sctlr.is_set(SCTLR::M) {
         // A 32-bit VA always fits the 32-bit PA size of IPS = 0.
         return super::stage1::flat(va, LPAE_INPUT_BITS, access);
     }
-    let c = regs.ttbcr;
-    let t0sz = field(c, ttbcr::T0SZ_SHIFT, ttbcr::TNSZ_WIDTH) as u32;
-    let t1sz = field(c, ttbcr::T1SZ_SHIFT, ttbcr::TNSZ_WIDTH) as u32;
+    let c = Ttbcr::new(regs.ttbcr);
+    let t0sz = c.read(TTBCR::T0SZ) as u32;
+    let t1sz = c.read(TTBCR::T1SZ) as u32;
     let in_lower = va >> (LPAE_INPUT_BITS - t0sz) == 0;
     let in_upper = va >> (LPAE_INPUT_BITS - t1sz) == (1 << t1sz) - 1;
     // ARM ARM G5.5.3: each non-zero TnSZ bounds its range; a zero one lets
@@ -56,11 +60,11 @@ pub(crate) fn lpae<M: WalkMemory + ?Sized>(
         return Err(fault(FaultKind::Translation, FIRST_LEVEL));
     };
     let (tnsz, epd, table_base) = if upper {
-        (t1sz, ttbcr::EPD1, regs.ttbr1)
+        (t1sz, TTBCR::EPD1, regs.ttbr1)
     } else {
-        (t0sz, ttbcr::EPD0, regs.ttbr0)
+        (t0sz, TTBCR::EPD0, regs.ttbr0)
     };
-    if c & epd != 0 {
+    if c.is_set(epd) {
         return Err(fault(FaultKind::Translation, FIRST_LEVEL));
     }
     let input_bits = LPAE_INPUT_BITS - tnsz;
@@ -75,15 +79,13 @@ pub(crate) fn lpae<M: WalkMemory + ?Sized>(
     };
     // TTBR bits [47:40] are beyond the 40-bit output: ARMv8 reports an
     // address size fault (level 0, as for the AArch64 TTBRs).
-    if (table_base & ttbr::BADDR_MASK) >> LPAE_OUTPUT_BITS != 0 {
+    if (table_base & TTBR_BADDR_MASK) >> LPAE_OUTPUT_BITS != 0 {
         return Err(fault(FaultKind::AddressSize, 0));
     }
     let walk = TableWalk {
         geometry,
         stage: super::config::Stage::Stage1,
-        base: table_base
-            & ttbr::LPAE_BADDR_MASK
-            & !(geometry.table_bytes(geometry.start_level) - 1),
+        base: table_base & TTBR_LPAE_BADDR_MASK & !(geometry.table_bytes(geometry.start_level) - 1),
         output_bits: LPAE_OUTPUT_BITS,
         hierarchical: true,
     };
@@ -95,14 +97,14 @@ pub(crate) fn lpae<M: WalkMemory + ?Sized>(
         WalkFault::Local(kind, level) => fault(kind, level),
         WalkFault::Fetch(f) => f,
     })?;
-    let asid_ttbr = if c & ttbcr::A1 != 0 {
+    let asid_ttbr = Ttbr::new(if c.is_set(TTBCR::A1) {
         regs.ttbr1
     } else {
         regs.ttbr0
-    };
+    });
     let rules = PermissionRules {
-        wxn: regs.sctlr & sctlr::WXN != 0,
-        el0_writable_implies_pxn: regs.sctlr & sctlr::UWXN != 0,
+        wxn: sctlr.is_set(SCTLR::WXN),
+        el0_writable_implies_pxn: sctlr.is_set(SCTLR::UWXN),
         xn_applies_to_el1: true,
     };
     finish_stage1(
@@ -110,7 +112,8 @@ pub(crate) fn lpae<M: WalkMemory + ?Sized>(
         &geometry,
         va,
         regs.mair,
-        ((asid_ttbr >> ttbr::ASID_SHIFT) & ttbr::ASID8_MASK) as u16,
+        // AArch32 ASIDs are 8 bits, at TTBR[55:48].
+        (asid_ttbr.read(TTBR::ASID) & ASID8_MASK) as u16,
         // AArch32 has no hardware access-flag management.
         false,
         rules,

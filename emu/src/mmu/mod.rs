@@ -4,7 +4,10 @@
 //! Architecture", and G5 for the ARMv7 long-descriptor format).
 //!
 //! - Building tables: [`TableConfig`] says what kind, [`PageTable`] maps,
-//!   unmaps and re-protects through a [`TableMemory`] the caller provides.
+//!   unmaps and re-protects through a [`TableMemory`] the caller provides;
+//!   a [`TableSet`] owns a [`PageTable`] and its memory, frees the tables on
+//!   drop and is live (break-before-make enforced) between
+//!   [`TableSet::activate`] and [`TableSet::deactivate`].
 //! - Walking: a [`Walker`] holds the registers, the CPU's [`Features`] and
 //!   a [`WalkMemory`]; [`Walker::translate`] takes a [`Walk`] (stage 1,
 //!   stage 2, both, stage 1 under stage 2, or LPAE) and returns a
@@ -32,12 +35,15 @@
 //! # }
 //! # let mut frames = Frames { next: 0x4800_0000, words: Default::default() };
 //! let config = TableConfig::stage1(Granule::K16, 39, 40)?;
-//! let mut table = PageTable::new(config, &mut frames)?;
+//! let mut table = TableSet::new(config, frames)?;
 //! let ram = Stage1Attributes::kernel_data(0); // MAIR index 0: Normal WB
-//! table.map(&mut frames, 0x4000_0000, PhysAddr(0x4000_0000), 0x800_0000, ram)?;
-//! // TCR_EL1 = config.tcr_el1_bits() | EPD1 | caches and shareability;
-//! // TTBR0_EL1 = table.root(); then set_live(true) before enabling the MMU.
-//! table.set_live(true);
+//! table.map(0x4000_0000, PhysAddr(0x4000_0000), 0x800_0000, ram)?;
+//! // TCR_EL1 = config.tcr_el1_bits() | EPD1 | caches and shareability.
+//! // The kernel's unsafe activation writes TTBR0_EL1 and turns the MMU on;
+//! // from then on the builder keeps to break-before-make.
+//! let root = table.root();
+//! table.activate(|ttbr0| assert_eq!(ttbr0, root));
+//! assert!(table.is_live());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -50,10 +56,10 @@
 //! For the differential test, translate with the same register values the
 //! hardware uses (SCTLR_EL1, TCR_EL1, TTBRn_EL1, MAIR_EL1; PAN false for
 //! `AT S1E1R/W`, which ignore it) and compare
-//! `par::comparable(hardware_par)` with
-//! `par::comparable(par::par_el1(&result))`. With EL2 and `HCR_EL2.VM` set,
-//! `AT S1E1*` matches [`Walk::Stage1UnderStage2`] and `AT S12E1*` matches
-//! [`Walk::TwoStage`].
+//! `arch::par::comparable(hardware_par)` with
+//! `arch::par::comparable(arch::par::par_el1(&result))`. With EL2 and
+//! `HCR_EL2.VM` set, `AT S1E1*` matches [`Walk::Stage1UnderStage2`] and
+//! `AT S12E1*` matches [`Walk::TwoStage`].
 //!
 //! # Choices where the architecture leaves some
 //!
@@ -81,6 +87,7 @@ mod permissions;
 pub mod regime;
 pub mod stage1;
 pub mod stage2;
+pub mod table_set;
 pub mod translation;
 pub mod walk;
 pub mod walker;
@@ -92,7 +99,8 @@ pub use builder::{MapError, PageTable};
 pub use config::{ConfigError, InputRange, Stage, TableConfig};
 pub use fault::{Access, AccessKind, El, Fault, FaultKind};
 pub use memory::{ExternalAbort, TableMemory, WalkMemory};
-pub use regime::{Features, LpaeRegs, Stage1Regs, Stage2Regs, TnszOutOfRange};
+pub use regime::{Features, LpaeRegs, MmuIdx, Stage1Regs, Stage2Regs, TnszOutOfRange};
+pub use table_set::TableSet;
 pub use translation::{MemoryAttributes, Permissions, Rwx, Translation};
 pub use walk::{WalkObserver, WalkStep, WalkTrace};
 pub use walker::{Walk, Walker};

@@ -1,11 +1,40 @@
-//! The system registers that control translation in the EL1&0 regime
-//! (TCR_EL1, TTBRn_EL1, MAIR_EL1, SCTLR_EL1), stage 2 (VTCR_EL2, VTTBR_EL2)
-//! and the ARMv7 long-descriptor format (TTBCR, TTBRn, MAIRn), and what the
-//! implementation supports.
+//! The register values a walk reads (the EL1&0 stage 1, stage 2 and the
+//! AArch32 long-descriptor format), the MMU indexes, and what the
+//! implementation supports. The registers' layouts are in
+//! [`crate::arch::sysreg`].
 
 use super::config::Stage;
 use crate::arch::id::{GranuleSet, MmuFeatures};
 use crate::granule::Granule;
+
+/// An MMU index: a translation regime and the privilege of the access, as
+/// the TLBs are indexed (one TLB each) and a miss names the regime to walk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MmuIdx {
+    /// EL1&0 regime, unprivileged accesses (EL0, or LDTR/STTR).
+    El0,
+    /// EL1&0 regime, privileged accesses.
+    El1,
+    /// EL2 regime.
+    El2,
+    /// Stage 2 alone (IPA to PA), used by stage-1 table walks.
+    Stage2,
+}
+
+impl MmuIdx {
+    /// Every MMU index.
+    pub const ALL: [MmuIdx; 4] = [MmuIdx::El0, MmuIdx::El1, MmuIdx::El2, MmuIdx::Stage2];
+
+    /// The short name used by the shell.
+    pub const fn name(self) -> &'static str {
+        match self {
+            MmuIdx::El0 => "el0",
+            MmuIdx::El1 => "el1",
+            MmuIdx::El2 => "el2",
+            MmuIdx::Stage2 => "stage2",
+        }
+    }
+}
 
 /// What the modelled CPU implements, as far as translation cares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -182,153 +211,6 @@ pub const fn output_bits(ps: u64, features: &Features) -> u32 {
     } else {
         features.pa_bits
     }
-}
-
-/// Extract `width` bits at `shift`.
-pub(crate) const fn field(value: u64, shift: u32, width: u32) -> u64 {
-    (value >> shift) & ((1 << width) - 1)
-}
-
-/// TCR_EL1 field positions (ARM ARM D19.2).
-pub mod tcr {
-    /// T0SZ\[5:0\].
-    pub const T0SZ_SHIFT: u32 = 0;
-    /// EPD0.
-    pub const EPD0: u64 = 1 << 7;
-    /// SH0\[13:12\].
-    pub const SH0_SHIFT: u32 = 12;
-    /// TG0\[15:14\].
-    pub const TG0_SHIFT: u32 = 14;
-    /// T1SZ\[21:16\].
-    pub const T1SZ_SHIFT: u32 = 16;
-    /// A1: the ASID comes from TTBR1.
-    pub const A1: u64 = 1 << 22;
-    /// EPD1.
-    pub const EPD1: u64 = 1 << 23;
-    /// TG1\[31:30\].
-    pub const TG1_SHIFT: u32 = 30;
-    /// IPS\[34:32\].
-    pub const IPS_SHIFT: u32 = 32;
-    /// AS: 16-bit ASIDs.
-    pub const AS: u64 = 1 << 36;
-    /// TBI0.
-    pub const TBI0: u64 = 1 << 37;
-    /// TBI1.
-    pub const TBI1: u64 = 1 << 38;
-    /// HA: hardware access flag update.
-    pub const HA: u64 = 1 << 39;
-    /// HPD0.
-    pub const HPD0: u64 = 1 << 41;
-    /// HPD1.
-    pub const HPD1: u64 = 1 << 42;
-    /// TBID0: TBI0 applies to data accesses only.
-    pub const TBID0: u64 = 1 << 51;
-    /// TBID1.
-    pub const TBID1: u64 = 1 << 52;
-    /// Width of TnSZ.
-    pub const TNSZ_WIDTH: u32 = 6;
-    /// Width of TGn, SHn.
-    pub const TWO_BITS: u32 = 2;
-    /// Width of IPS.
-    pub const IPS_WIDTH: u32 = 3;
-
-    /// TG0 encodings: 0b00 4K, 0b01 64K, 0b10 16K.
-    pub const fn tg0_granule(tg0: u64) -> Option<crate::granule::Granule> {
-        use crate::granule::Granule;
-        match tg0 {
-            0b00 => Some(Granule::K4),
-            0b01 => Some(Granule::K64),
-            0b10 => Some(Granule::K16),
-            _ => None,
-        }
-    }
-
-    /// TG1 encodings differ from TG0: 0b01 16K, 0b10 4K, 0b11 64K.
-    pub const fn tg1_granule(tg1: u64) -> Option<crate::granule::Granule> {
-        use crate::granule::Granule;
-        match tg1 {
-            0b01 => Some(Granule::K16),
-            0b10 => Some(Granule::K4),
-            0b11 => Some(Granule::K64),
-            _ => None,
-        }
-    }
-
-    /// The TG0 value for a granule.
-    pub const fn tg0_bits(granule: crate::granule::Granule) -> u64 {
-        use crate::granule::Granule;
-        match granule {
-            Granule::K4 => 0b00,
-            Granule::K64 => 0b01,
-            Granule::K16 => 0b10,
-        }
-    }
-
-    /// The TG1 value for a granule.
-    pub const fn tg1_bits(granule: crate::granule::Granule) -> u64 {
-        use crate::granule::Granule;
-        match granule {
-            Granule::K16 => 0b01,
-            Granule::K4 => 0b10,
-            Granule::K64 => 0b11,
-        }
-    }
-}
-
-/// SCTLR_EL1 (and AArch32 SCTLR) bits the walker uses.
-pub mod sctlr {
-    /// M: stage 1 enabled.
-    pub const M: u64 = 1 << 0;
-    /// WXN: writable implies execute-never.
-    pub const WXN: u64 = 1 << 19;
-    /// AArch32 UWXN: PL0-writable implies PL1 execute-never.
-    pub const UWXN: u64 = 1 << 20;
-}
-
-/// TTBRn_EL1 / VTTBR_EL2 layout.
-pub mod ttbr {
-    /// BADDR holds bits \[47:1\]; bit 0 is CnP.
-    pub const BADDR_MASK: u64 = 0x0000_ffff_ffff_fffe;
-    /// ASID (VMID for VTTBR) in bits \[63:48\].
-    pub const ASID_SHIFT: u32 = 48;
-    /// 8-bit ASID mask (TCR.AS = 0).
-    pub const ASID8_MASK: u64 = 0xff;
-    /// 16-bit ASID mask.
-    pub const ASID16_MASK: u64 = 0xffff;
-    /// LPAE TTBRs carry a 40-bit BADDR.
-    pub const LPAE_BADDR_MASK: u64 = 0x0000_00ff_ffff_fffe;
-}
-
-/// VTCR_EL2 field positions.
-pub mod vtcr {
-    /// T0SZ\[5:0\].
-    pub const T0SZ_SHIFT: u32 = 0;
-    /// SL0\[7:6\].
-    pub const SL0_SHIFT: u32 = 6;
-    /// TG0\[15:14\] (TCR_EL1.TG0 encoding).
-    pub const TG0_SHIFT: u32 = 14;
-    /// PS\[18:16\].
-    pub const PS_SHIFT: u32 = 16;
-    /// HA.
-    pub const HA: u64 = 1 << 21;
-}
-
-/// TTBCR (long-descriptor, EAE = 1) field positions.
-pub mod ttbcr {
-    /// T0SZ\[2:0\].
-    pub const T0SZ_SHIFT: u32 = 0;
-    /// Width of T0SZ/T1SZ.
-    pub const TNSZ_WIDTH: u32 = 3;
-    /// EPD0.
-    pub const EPD0: u64 = 1 << 7;
-    /// T1SZ\[18:16\].
-    pub const T1SZ_SHIFT: u32 = 16;
-    /// A1.
-    pub const A1: u64 = 1 << 22;
-    /// EPD1.
-    pub const EPD1: u64 = 1 << 23;
-    /// EAE: the long-descriptor format is in use.
-    pub const EAE: u64 = 1 << 31;
 }
 
 /// The EL1&0 stage-1 registers a walk reads.

@@ -8,10 +8,15 @@ use super::fault::{Access, AccessKind, Fault, FaultKind};
 use super::geometry::{contiguous_entries_log2, mask, stage1_start_level, Geometry};
 use super::memory::WalkMemory;
 use super::permissions::{stage1_permissions, PermissionRules};
-use super::regime::{field, output_bits, sctlr, tcr, ttbr, Features, Stage1Regs};
+use super::regime::{output_bits, Features, Stage1Regs};
 use super::translation::{MemoryAttributes, Permissions, Rwx, Translation};
 use super::walk::{Fetch, Leaf, TableWalk, WalkFault, WalkObserver};
+use super::walker::Walker;
 use crate::addr::{PhysAddr, VirtAddr};
+use crate::arch::sysreg::{
+    mair_attribute, tg0_granule, tg1_granule, Sctlr, Tcr, Ttbr, SCTLR_EL1, TCR_EL1, TTBR,
+    TTBR_BADDR_MASK,
+};
 use crate::granule::Granule;
 
 /// Bit 55 of a VA selects the TTBR1 range (and its TBI bit).
@@ -24,19 +29,20 @@ const TOP_WITHOUT_TBI: u32 = 63;
 const FLAT_SIZE_LOG2: u32 = 12;
 /// MAIR attribute of accesses with stage 1 off: Device-nGnRnE.
 const FLAT_MAIR: u8 = 0x00;
-/// Bits per MAIR attribute.
-const MAIR_FIELD_BITS: u32 = 8;
+/// ASIDs with TCR_EL1.AS = 0 are 8 bits.
+pub(crate) const ASID8_MASK: u64 = 0xff;
+/// ASIDs with TCR_EL1.AS = 1 are 16 bits.
+const ASID16_MASK: u64 = 0xffff;
 
 /// Translate `va` for `access` through the EL1&0 stage-1 tables, reading
 /// them as PAs (no stage 2) and reporting each read to `observer`.
 pub(crate) fn stage1<M: WalkMemory + ?Sized>(
-    regs: &Stage1Regs,
-    features: &Features,
+    w: &Walker<'_, M>,
     va: VirtAddr,
     access: Access,
-    mem: &M,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
+    let mem = w.memory();
     let mut fetch = |address: u64, level: u8, _: &mut dyn WalkObserver| {
         mem.read_descriptor(PhysAddr(address))
             .map_err(|_| Fault::stage1(FaultKind::ExternalAbortOnWalk, level, access))
@@ -44,8 +50,8 @@ pub(crate) fn stage1<M: WalkMemory + ?Sized>(
     // Without stage 2 a descriptor update needs no permission.
     let mut update = |_: u64, _: u8, _: &mut dyn WalkObserver| Ok(());
     stage1_with_fetch(
-        regs,
-        features,
+        &w.stage1,
+        &w.features,
         va,
         access,
         &mut fetch,
@@ -68,40 +74,35 @@ fn select_range(
     va: u64,
     access: Access,
 ) -> Result<RangeSetup, Fault> {
-    let t = regs.tcr;
+    let t = Tcr::new(regs.tcr);
     let fault = Fault::stage1(FaultKind::Translation, 0, access);
     let upper = (va >> RANGE_SELECT_BIT) & 1 == 1;
-    let (tbi, tbid, tnsz, granule, epd, hpd, ttbr) = if upper {
+    let (tbi, tbid, tnsz, tg, epd, hpd, ttbr) = if upper {
         (
-            tcr::TBI1,
-            tcr::TBID1,
-            field(t, tcr::T1SZ_SHIFT, tcr::TNSZ_WIDTH) as u32,
-            features.granule_or_fallback(
-                Stage::Stage1,
-                tcr::tg1_granule(field(t, tcr::TG1_SHIFT, tcr::TWO_BITS)),
-            ),
-            tcr::EPD1,
-            tcr::HPD1,
+            TCR_EL1::TBI1,
+            TCR_EL1::TBID1,
+            t.read(TCR_EL1::T1SZ) as u32,
+            tg1_granule(t.read(TCR_EL1::TG1)),
+            TCR_EL1::EPD1,
+            TCR_EL1::HPD1,
             regs.ttbr1,
         )
     } else {
         (
-            tcr::TBI0,
-            tcr::TBID0,
-            field(t, tcr::T0SZ_SHIFT, tcr::TNSZ_WIDTH) as u32,
-            features.granule_or_fallback(
-                Stage::Stage1,
-                tcr::tg0_granule(field(t, tcr::TG0_SHIFT, tcr::TWO_BITS)),
-            ),
-            tcr::EPD0,
-            tcr::HPD0,
+            TCR_EL1::TBI0,
+            TCR_EL1::TBID0,
+            t.read(TCR_EL1::T0SZ) as u32,
+            tg0_granule(t.read(TCR_EL1::TG0)),
+            TCR_EL1::EPD0,
+            TCR_EL1::HPD0,
             regs.ttbr0,
         )
     };
+    let granule = features.granule_or_fallback(Stage::Stage1, tg);
     let tnsz = features.effective_tnsz(granule, tnsz).ok_or(fault)?;
     let input_bits = u64::BITS - tnsz;
     // TBI applies to instruction fetches too unless TBIDn says data only.
-    let ignore_top = t & tbi != 0 && !(access.kind == AccessKind::Execute && t & tbid != 0);
+    let ignore_top = t.is_set(tbi) && !(access.kind == AccessKind::Execute && t.is_set(tbid));
     let top = if ignore_top {
         TOP_WITH_TBI
     } else {
@@ -109,7 +110,7 @@ fn select_range(
     };
     let upper_bits = (va & mask(top + 1)) >> input_bits;
     let expected = if upper { mask(top + 1 - input_bits) } else { 0 };
-    if upper_bits != expected || t & epd != 0 {
+    if upper_bits != expected || t.is_set(epd) {
         return Err(fault);
     }
     Ok(RangeSetup {
@@ -119,13 +120,8 @@ fn select_range(
             start_level: stage1_start_level(granule, input_bits),
         },
         ttbr,
-        hierarchical: !(features.hpds && t & hpd != 0),
+        hierarchical: !(features.hpds && t.is_set(hpd)),
     })
-}
-
-/// The MAIR byte `index` selects.
-pub(crate) const fn mair_attribute(mair: u64, index: u64) -> u8 {
-    (mair >> (index as u32 * MAIR_FIELD_BITS)) as u8
 }
 
 /// log2 of the region a leaf maps, contiguous runs included.
@@ -196,14 +192,15 @@ pub(crate) fn stage1_with_fetch(
     update: &mut Update<'_>,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
-    let t = regs.tcr;
-    let ps = output_bits(field(t, tcr::IPS_SHIFT, tcr::IPS_WIDTH), features);
-    if regs.sctlr & sctlr::M == 0 {
+    let t = Tcr::new(regs.tcr);
+    let sctlr = Sctlr::new(regs.sctlr);
+    let ps = output_bits(t.read(TCR_EL1::IPS), features);
+    if !sctlr.is_set(SCTLR_EL1::M) {
         return flat(va.0, ps, access);
     }
     let range = select_range(regs, features, va.0, access)?;
     let g = range.geometry;
-    let base = range.ttbr & ttbr::BADDR_MASK & !(g.table_bytes(g.start_level) - 1);
+    let base = range.ttbr & TTBR_BADDR_MASK & !(g.table_bytes(g.start_level) - 1);
     if base >> ps != 0 {
         return Err(Fault::stage1(FaultKind::AddressSize, 0, access));
     }
@@ -218,28 +215,28 @@ pub(crate) fn stage1_with_fetch(
         WalkFault::Local(kind, level) => Fault::stage1(kind, level, access),
         WalkFault::Fetch(fault) => fault,
     })?;
-    let asid_ttbr = if t & tcr::A1 != 0 {
+    let asid_ttbr = Ttbr::new(if t.is_set(TCR_EL1::A1) {
         regs.ttbr1
     } else {
         regs.ttbr0
-    };
-    let asid_mask = if t & tcr::AS != 0 {
-        ttbr::ASID16_MASK
+    });
+    let asid_mask = if t.is_set(TCR_EL1::AS) {
+        ASID16_MASK
     } else {
-        ttbr::ASID8_MASK
+        ASID8_MASK
     };
     let rules = PermissionRules {
-        wxn: regs.sctlr & sctlr::WXN != 0,
+        wxn: sctlr.is_set(SCTLR_EL1::WXN),
         el0_writable_implies_pxn: true,
         xn_applies_to_el1: false,
     };
-    let hardware_af = features.hardware_access_flag && t & tcr::HA != 0;
+    let hardware_af = features.hardware_access_flag && t.is_set(TCR_EL1::HA);
     let translation = finish_stage1(
         &leaf,
         &g,
         va.0,
         regs.mair,
-        ((asid_ttbr >> ttbr::ASID_SHIFT) & asid_mask) as u16,
+        (asid_ttbr.read(TTBR::ASID) & asid_mask) as u16,
         hardware_af,
         rules,
         regs.pan,

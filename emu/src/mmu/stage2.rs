@@ -11,11 +11,13 @@ use super::descriptor::{
 use super::fault::{Access, AccessKind, Fault, FaultKind};
 use super::geometry::{mask, Geometry, LAST_LEVEL};
 use super::memory::WalkMemory;
-use super::regime::{field, output_bits, tcr, ttbr, vtcr, Features, Stage1Regs, Stage2Regs};
+use super::regime::{output_bits, Features, Stage2Regs};
 use super::stage1::{leaf_size_log2, stage1_with_fetch};
 use super::translation::{MemoryAttributes, Permissions, Rwx, Translation};
 use super::walk::{TableWalk, WalkFault, WalkObserver};
+use super::walker::Walker;
 use crate::addr::{IntermPhysAddr, PhysAddr, VirtAddr};
+use crate::arch::sysreg::{tg0_granule, Vtcr, TTBR_BADDR_MASK, VTCR_EL2};
 use crate::granule::Granule;
 
 /// PA sizes below which some stage-2 start levels are not allowed
@@ -27,10 +29,6 @@ const MIN_PA_BITS_4K_L0: u32 = 43;
 const MIN_PA_BITS_16K_L1: u32 = 41;
 /// See [`MIN_PA_BITS_4K_L0`].
 const MIN_PA_BITS_64K_L1: u32 = 43;
-/// Width of VTCR_EL2.SL0.
-const SL0_WIDTH: u32 = 2;
-/// Width of VTCR_EL2.PS.
-const PS_WIDTH: u32 = 3;
 /// SL0 = 3 with 4K means level 3 (FEAT_TTST).
 const SL0_4K_LEVEL3: u64 = 3;
 
@@ -54,17 +52,13 @@ const fn sl0_start_level(granule: Granule, sl0: u64, ttst: bool) -> Option<u8> {
 }
 
 fn setup(regs: &Stage2Regs, features: &Features, fault: Fault) -> Result<Stage2Setup, Fault> {
-    let v = regs.vtcr;
-    let granule = features.granule_or_fallback(
-        Stage::Stage2,
-        tcr::tg0_granule(field(v, vtcr::TG0_SHIFT, tcr::TWO_BITS)),
-    );
-    let t0sz = field(v, vtcr::T0SZ_SHIFT, tcr::TNSZ_WIDTH) as u32;
+    let v = Vtcr::new(regs.vtcr);
+    let granule = features.granule_or_fallback(Stage::Stage2, tg0_granule(v.read(VTCR_EL2::TG0)));
+    let t0sz = v.read(VTCR_EL2::T0SZ) as u32;
     let t0sz = features.effective_tnsz(granule, t0sz).ok_or(fault)?;
     let input_bits = u64::BITS - t0sz;
-    let ps = output_bits(field(v, vtcr::PS_SHIFT, PS_WIDTH), features);
-    let level = sl0_start_level(granule, field(v, vtcr::SL0_SHIFT, SL0_WIDTH), features.ttst)
-        .ok_or(fault)?;
+    let ps = output_bits(v.read(VTCR_EL2::PS), features);
+    let level = sl0_start_level(granule, v.read(VTCR_EL2::SL0), features.ttst).ok_or(fault)?;
     let pa = features.pa_bits;
     let pa_too_small = matches!(
         (granule, level),
@@ -81,12 +75,12 @@ fn setup(regs: &Stage2Regs, features: &Features, fault: Fault) -> Result<Stage2S
         input_bits,
         start_level: level,
     };
-    let base = regs.vttbr & ttbr::BADDR_MASK & !(geometry.table_bytes(level) - 1);
+    let base = regs.vttbr & TTBR_BADDR_MASK & !(geometry.table_bytes(level) - 1);
     Ok(Stage2Setup {
         geometry,
         base,
         ps,
-        hardware_af: features.hardware_access_flag && v & vtcr::HA != 0,
+        hardware_af: features.hardware_access_flag && v.is_set(VTCR_EL2::HA),
     })
 }
 
@@ -115,14 +109,12 @@ pub fn stage2_mair(mem_attr: u64) -> u8 {
 /// Translate `ipa` through stage 2 alone (as for a device access by the
 /// guest with its MMU off, or for `AT S12E1*` without stage 1).
 pub(crate) fn stage2<M: WalkMemory + ?Sized>(
-    regs: &Stage2Regs,
-    features: &Features,
+    w: &Walker<'_, M>,
     ipa: IntermPhysAddr,
     access: Access,
-    mem: &M,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
-    stage2_walk(regs, features, ipa, access, None, mem, observer)
+    stage2_walk(w, ipa, access, None, observer)
 }
 
 /// The stage-2 walk. `walk_access` marks a translation of a stage-1 table
@@ -130,14 +122,13 @@ pub(crate) fn stage2<M: WalkMemory + ?Sized>(
 /// walk does there: it reads descriptors, and writes one to set its access
 /// flag; the access that started the walk does not count.
 fn stage2_walk<M: WalkMemory + ?Sized>(
-    regs: &Stage2Regs,
-    features: &Features,
+    w: &Walker<'_, M>,
     ipa: IntermPhysAddr,
     access: Access,
     walk_access: Option<AccessKind>,
-    mem: &M,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
+    let mem = w.memory();
     let s1ptw = walk_access.is_some();
     let fault = |kind, level| Fault {
         kind,
@@ -147,7 +138,7 @@ fn stage2_walk<M: WalkMemory + ?Sized>(
         access,
         ipa: Some(ipa),
     };
-    let s = setup(regs, features, fault(FaultKind::Translation, 0))?;
+    let s = setup(&w.stage2, &w.features, fault(FaultKind::Translation, 0))?;
     let g = s.geometry;
     if ipa.0 >> g.input_bits != 0 {
         return Err(fault(FaultKind::Translation, 0));
@@ -211,24 +202,13 @@ fn stage2_walk<M: WalkMemory + ?Sized>(
 /// Every descriptor read of both stages goes to `observer`, in the order
 /// the walk makes them.
 pub(crate) fn two_stage<M: WalkMemory + ?Sized>(
-    s1: &Stage1Regs,
-    s2: &Stage2Regs,
-    features: &Features,
+    w: &Walker<'_, M>,
     va: VirtAddr,
     access: Access,
-    mem: &M,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
-    let first = stage1_under_stage2(s1, s2, features, va, access, mem, observer)?;
-    let second = stage2_walk(
-        s2,
-        features,
-        IntermPhysAddr(first.output.0),
-        access,
-        None,
-        mem,
-        observer,
-    )?;
+    let first = stage1_under_stage2(w, va, access, observer)?;
+    let second = stage2_walk(w, IntermPhysAddr(first.output.0), access, None, observer)?;
     Ok(Translation {
         input: va.0,
         output: second.output,
@@ -313,22 +293,18 @@ pub fn combine(s1: MemoryAttributes, s2: MemoryAttributes) -> MemoryAttributes {
 /// the IPA; stage-2 faults on the table walk are reported with S1PTW set.
 /// Every descriptor read of both stages goes to `observer`.
 pub(crate) fn stage1_under_stage2<M: WalkMemory + ?Sized>(
-    s1: &Stage1Regs,
-    s2: &Stage2Regs,
-    features: &Features,
+    w: &Walker<'_, M>,
     va: VirtAddr,
     access: Access,
-    mem: &M,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
+    let mem = w.memory();
     let mut fetch = |address: u64, level: u8, observer: &mut dyn WalkObserver| {
         let table = stage2_walk(
-            s2,
-            features,
+            w,
             IntermPhysAddr(address),
             access,
             Some(AccessKind::Read),
-            mem,
             observer,
         )?;
         mem.read_descriptor(table.output)
@@ -337,15 +313,21 @@ pub(crate) fn stage1_under_stage2<M: WalkMemory + ?Sized>(
     // A hardware access flag update writes the descriptor through stage 2.
     let mut update = |address: u64, _: u8, observer: &mut dyn WalkObserver| {
         stage2_walk(
-            s2,
-            features,
+            w,
             IntermPhysAddr(address),
             access,
             Some(AccessKind::Write),
-            mem,
             observer,
         )
         .map(|_| ())
     };
-    stage1_with_fetch(s1, features, va, access, &mut fetch, &mut update, observer)
+    stage1_with_fetch(
+        &w.stage1,
+        &w.features,
+        va,
+        access,
+        &mut fetch,
+        &mut update,
+        observer,
+    )
 }

@@ -30,7 +30,8 @@ pub enum Walk {
 }
 
 /// A walker over the tables in `M`, with the registers of every regime it
-/// models. Registers not set are zero: that regime's MMU is off.
+/// models. Registers not set are zero (for stage 1 and LPAE: the MMU off;
+/// a zero VTCR_EL2 is an out-of-range T0SZ).
 pub struct Walker<'m, M: WalkMemory + ?Sized> {
     /// What the modelled CPU implements.
     pub features: Features,
@@ -44,7 +45,7 @@ pub struct Walker<'m, M: WalkMemory + ?Sized> {
 }
 
 impl<'m, M: WalkMemory + ?Sized> Walker<'m, M> {
-    /// A walker for a CPU with `features` over `memory`, every MMU off.
+    /// A walker for a CPU with `features` over `memory`, every register zero.
     pub fn new(features: Features, memory: &'m M) -> Self {
         Walker {
             features,
@@ -101,17 +102,12 @@ impl<'m, M: WalkMemory + ?Sized> Walker<'m, M> {
         access: Access,
         observer: &mut dyn WalkObserver,
     ) -> Result<Translation, Fault> {
-        let (f, m) = (&self.features, self.memory);
         match walk {
-            Walk::Stage1(va) => stage1::stage1(&self.stage1, f, va, access, m, observer),
-            Walk::Stage1UnderStage2(va) => {
-                stage2::stage1_under_stage2(&self.stage1, &self.stage2, f, va, access, m, observer)
-            }
-            Walk::Stage2(ipa) => stage2::stage2(&self.stage2, f, ipa, access, m, observer),
-            Walk::TwoStage(va) => {
-                stage2::two_stage(&self.stage1, &self.stage2, f, va, access, m, observer)
-            }
-            Walk::Lpae(va) => lpae::lpae(&self.lpae, va, access, m, observer),
+            Walk::Stage1(va) => stage1::stage1(self, va, access, observer),
+            Walk::Stage1UnderStage2(va) => stage2::stage1_under_stage2(self, va, access, observer),
+            Walk::Stage2(ipa) => stage2::stage2(self, ipa, access, observer),
+            Walk::TwoStage(va) => stage2::two_stage(self, va, access, observer),
+            Walk::Lpae(va) => lpae::lpae(self, va, access, observer),
         }
     }
 }

@@ -13,35 +13,8 @@ use super::page_source::{PageSizeSource, RuntimePageSize};
 use super::stats::TlbStats;
 use crate::addr::PhysAddr;
 use crate::mem::{PageKind, PhysMemoryMap};
+use crate::mmu::MmuIdx;
 use crate::pagesize::PageSize;
-
-/// The MMU index a TLB serves: a translation regime and privilege.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum MmuIdx {
-    /// EL1&0 regime, unprivileged accesses (EL0, or LDTR/STTR).
-    El0,
-    /// EL1&0 regime, privileged accesses.
-    El1,
-    /// EL2 regime.
-    El2,
-    /// Stage 2 alone (IPA to PA), used by stage-1 table walks.
-    Stage2,
-}
-
-impl MmuIdx {
-    /// Every MMU index.
-    pub const ALL: [MmuIdx; 4] = [MmuIdx::El0, MmuIdx::El1, MmuIdx::El2, MmuIdx::Stage2];
-
-    /// The short name used by the shell.
-    pub const fn name(self) -> &'static str {
-        match self {
-            MmuIdx::El0 => "el0",
-            MmuIdx::El1 => "el1",
-            MmuIdx::El2 => "el2",
-            MmuIdx::Stage2 => "stage2",
-        }
-    }
-}
 
 /// Which entries an invalidation by address drops, by ASID.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -26,11 +26,12 @@ pub mod softmmu;
 pub mod stats;
 pub mod walker;
 
-pub use direct::{AsidMatch, LevelScope, MmuIdx, Tlb, TlbError, TlbLookup, LARGE_MAPPINGS};
+pub use crate::mmu::MmuIdx;
+pub use direct::{AsidMatch, LevelScope, Tlb, TlbError, TlbLookup, LARGE_MAPPINGS};
 pub use entry::{EntryInfo, TlbEntry};
 pub use fill::{AccessKind, FillError, FillFlags, MemoryAttributes, Permissions, Rwx, TlbFill};
 pub use page_source::{ConstPageSize, PageSizeSource, RuntimePageSize};
 pub use set::TlbSet;
-pub use softmmu::{MemoryFault, Translate};
+pub use softmmu::{MemoryFault, MissHandler};
 pub use stats::TlbStats;
 pub use walker::{Stage1Walker, WalkerError};

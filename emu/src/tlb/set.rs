@@ -3,9 +3,10 @@
 
 use core::fmt;
 
-use super::direct::{AsidMatch, LevelScope, MmuIdx, Tlb, TlbError};
+use super::direct::{AsidMatch, LevelScope, Tlb, TlbError};
 use super::page_source::PageSizeSource;
 use super::stats::TlbStats;
+use crate::mmu::MmuIdx;
 
 /// One TLB per [`MmuIdx`].
 pub struct TlbSet<P: PageSizeSource> {

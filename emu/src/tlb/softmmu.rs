@@ -3,23 +3,25 @@
 
 use core::fmt;
 
-use super::direct::{MmuIdx, TlbError, TlbLookup};
+use super::direct::{TlbError, TlbLookup};
 use super::entry::flags;
 use super::fill::{AccessKind, FillError, TlbFill};
 use super::page_source::PageSizeSource;
 use super::set::TlbSet;
 use crate::addr::{PhysAddr, VirtAddr};
 use crate::mem::{AccessSize, BusError, PhysMemoryMap};
+use crate::mmu::MmuIdx;
 
-/// The translation a miss asks for: implemented by the page-table walker.
-pub trait Translate {
+/// What the TLB calls on a miss to get the entry: the page-table walker
+/// (or, in tests, a scripted stand-in).
+pub trait MissHandler {
     /// The walker's fault (translation, permission, access flag...).
     type Fault;
 
     /// Translates `va` for an access of `kind` through MMU index `idx`,
     /// reporting a fault exactly as the architecture would. The walk reads
     /// its tables from `map`.
-    fn translate(
+    fn handle_miss(
         &mut self,
         map: &PhysMemoryMap,
         idx: MmuIdx,
@@ -86,7 +88,7 @@ fn arena_range(host: u64, n: u64) -> Option<core::ops::Range<usize>> {
 impl<P: PageSizeSource> TlbSet<P> {
     /// Loads `size` bytes at `va` through MMU index `idx`.
     #[inline]
-    pub fn load<T: Translate>(
+    pub fn load<T: MissHandler>(
         &mut self,
         map: &mut PhysMemoryMap,
         t: &mut T,
@@ -105,7 +107,7 @@ impl<P: PageSizeSource> TlbSet<P> {
 
     /// Fetches a 4-byte instruction at `va` through MMU index `idx`.
     #[inline]
-    pub fn fetch<T: Translate>(
+    pub fn fetch<T: MissHandler>(
         &mut self,
         map: &mut PhysMemoryMap,
         t: &mut T,
@@ -123,7 +125,7 @@ impl<P: PageSizeSource> TlbSet<P> {
 
     /// Stores the low `size` bytes of `value` at `va` through `idx`.
     #[inline]
-    pub fn store<T: Translate>(
+    pub fn store<T: MissHandler>(
         &mut self,
         map: &mut PhysMemoryMap,
         t: &mut T,
@@ -147,7 +149,7 @@ impl<P: PageSizeSource> TlbSet<P> {
 
     /// Everything the fast path does not serve.
     #[allow(clippy::too_many_arguments)]
-    fn slow_access<T: Translate>(
+    fn slow_access<T: MissHandler>(
         &mut self,
         map: &mut PhysMemoryMap,
         t: &mut T,
@@ -182,7 +184,7 @@ impl<P: PageSizeSource> TlbSet<P> {
             TlbLookup::Miss => {
                 self.sync_map(map);
                 let fill = t
-                    .translate(map, idx, va, kind)
+                    .handle_miss(map, idx, va, kind)
                     .map_err(MemoryFault::Translation)?;
                 let perms = match idx {
                     MmuIdx::El0 => fill.perms.el0,
@@ -252,7 +254,7 @@ impl<P: PageSizeSource> TlbSet<P> {
     }
 
     /// Where an access through a flagged entry goes.
-    fn route<T: Translate>(
+    fn route<T: MissHandler>(
         &mut self,
         idx: MmuIdx,
         slot: usize,

@@ -5,15 +5,15 @@
 //! unmapped, or inside a device, is a synchronous external abort on the
 //! walk: a walk never has device side effects.
 
-use super::direct::MmuIdx;
 use super::fill::{AccessKind, FillFlags, TlbFill};
-use super::softmmu::Translate;
+use super::softmmu::MissHandler;
 use crate::addr::{PhysAddr, VirtAddr};
 use crate::mem::PhysMemoryMap;
 use crate::mmu::fault::{Access, El, Fault};
 use crate::mmu::memory::{ExternalAbort, WalkMemory};
 use crate::mmu::regime::{Features, Stage1Regs};
 use crate::mmu::translation::Translation;
+use crate::mmu::MmuIdx;
 use crate::mmu::{Walk, Walker};
 use core::fmt;
 
@@ -85,10 +85,10 @@ pub struct Stage1Walker {
     pub walks: u64,
 }
 
-impl Translate for Stage1Walker {
+impl MissHandler for Stage1Walker {
     type Fault = WalkerError;
 
-    fn translate(
+    fn handle_miss(
         &mut self,
         map: &PhysMemoryMap,
         idx: MmuIdx,

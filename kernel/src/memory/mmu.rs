@@ -16,8 +16,7 @@ use emu::arch::par::Par;
 use emu::granule::Granule;
 use emu::mmu::regime::{Features, Stage1Regs, TnszOutOfRange};
 use emu::mmu::{
-    AccessPermissions, MapError, PageTable, Shareability, Stage1Attributes, TableConfig,
-    TableMemory,
+    AccessPermissions, MapError, Shareability, Stage1Attributes, TableConfig, TableMemory, TableSet,
 };
 
 /// Input-address size of the kernel's TTBR0 regime: 512 GiB, which covers
@@ -123,8 +122,7 @@ struct Layout {
 /// The running regime.
 struct Active {
     granule: Granule,
-    table: PageTable,
-    tables: FrameTables,
+    tables: TableSet<FrameTables>,
     tcr: u64,
 }
 
@@ -172,9 +170,9 @@ pub fn current() -> Option<Current> {
     let active = state.as_ref()?.active.as_ref()?;
     Some(Current {
         granule: active.granule,
-        start_level: active.table.config().geometry().start_level,
-        tables: active.tables.tables,
-        table_bytes: active.tables.bytes,
+        start_level: active.tables.config().geometry().start_level,
+        tables: active.tables.memory().tables,
+        table_bytes: active.tables.memory().bytes,
         tcr: active.tcr,
     })
 }
@@ -278,24 +276,23 @@ pub fn switch_granule(granule: Granule) -> Result<SwitchReport, MmuError> {
         });
     }
     let t0 = cpu::counter();
-    let mut tables = FrameTables::default();
-    let table = build_identity_map(&state.layout, granule, &mut tables)?;
+    let mut tables = build_identity_map(&state.layout, granule)?;
     let tcr = regs::tcr_value(granule, VA_BITS, state.layout.pa_range);
     let t1 = cpu::counter();
     // SAFETY: the new tables identity-map all RAM (so the kernel's code,
-    // data, stack and heap) and the MMIO windows, with MAIR's attributes.
-    unsafe { regs::switch_translation(table.root().0, tcr, regs::mair_value()) };
+    // data, stack and heap) and the MMIO windows, with MAIR's attributes;
+    // `state.active` keeps them until the next switch deactivates them.
+    unsafe { activate(&mut tables, tcr) };
     let t2 = cpu::counter();
-    let mut table = table;
-    table.set_live(true);
     let old = state.active.replace(Active {
         granule,
-        table,
         tables,
         tcr,
     });
     if let Some(mut old) = old {
-        old.table.destroy(&mut old.tables);
+        // SAFETY: TTBR0_EL1 now holds the new root and `activate`
+        // invalidated the TLB: nothing walks the old tables any more.
+        unsafe { deactivate(&mut old.tables) };
     }
     let layout = state.layout;
     drop(guard);
@@ -354,8 +351,7 @@ fn outward(range: PhysRange, granule: Granule) -> PhysRange {
 /// their own permissions: text is EL1 read-only and executable, rodata
 /// read-only, everything else read/write and never executable.
 fn map_ram(
-    table: &mut PageTable,
-    mem: &mut FrameTables,
+    table: &mut TableSet<FrameTables>,
     range: PhysRange,
     layout: &Layout,
 ) -> Result<(), MapError> {
@@ -378,52 +374,71 @@ fn map_ram(
         }
         if cursor < start {
             let rw = normal(AccessPermissions::PrivilegedReadWrite, false);
-            table.map(mem, cursor, PhysAddr(cursor), start - cursor, rw)?;
+            table.map(cursor, PhysAddr(cursor), start - cursor, rw)?;
         }
-        table.map(mem, start, PhysAddr(start), end - start, attrs)?;
+        table.map(start, PhysAddr(start), end - start, attrs)?;
         cursor = end;
     }
     if cursor < range.end {
         let rw = normal(AccessPermissions::PrivilegedReadWrite, false);
-        table.map(mem, cursor, PhysAddr(cursor), range.end - cursor, rw)?;
+        table.map(cursor, PhysAddr(cursor), range.end - cursor, rw)?;
     }
     Ok(())
 }
 
+/// Installs `tables` as the kernel's translation regime: MMU off,
+/// TTBR0_EL1, TCR_EL1 (`tcr`) and MAIR_EL1, TLB invalidated, MMU on.
+///
+/// # Safety
+///
+/// `tables` must identity-map everything the kernel uses from here on (its
+/// code, data, stack, heap and the MMIO it touches) with MAIR_EL1's
+/// attributes, and must stay alive and unmoved in the hardware's view until
+/// [`deactivate`] is called on it, after another set has been installed.
+unsafe fn activate(tables: &mut TableSet<FrameTables>, tcr: u64) {
+    tables.activate(|root| {
+        // SAFETY: the caller vouches for the tables (this function's
+        // contract).
+        unsafe { regs::switch_translation(root.0, tcr, regs::mair_value()) }
+    });
+}
+
+/// Marks `tables` as no longer walked, so that dropping them frees them.
+///
+/// # Safety
+///
+/// The hardware must no longer walk `tables` nor hold TLB entries from
+/// them: another set has been installed with [`activate`] (which
+/// invalidates the TLB), or the MMU is off.
+unsafe fn deactivate(tables: &mut TableSet<FrameTables>) {
+    tables.deactivate(|| {});
+}
+
+/// The identity map for `layout` with `granule`; on an error every table
+/// built so far is freed (the set is dropped).
 fn build_identity_map(
     layout: &Layout,
     granule: Granule,
-    mem: &mut FrameTables,
-) -> Result<PageTable, MmuError> {
+) -> Result<TableSet<FrameTables>, MmuError> {
     let pa_bits = emu::mmu::regime::output_bits(u64::from(layout.pa_range), &walker_features());
     let config = TableConfig::stage1(granule, VA_BITS, pa_bits).map_err(MmuError::Config)?;
-    let mut table = PageTable::new(config, mem)?;
-    let result = (|| {
-        for ram in &layout.ram[..layout.ram_count] {
-            let ram = inward(*ram, granule);
-            if ram.start < ram.end {
-                map_ram(&mut table, mem, ram, layout)?;
-            }
-        }
-        for window in &layout.mmio[..layout.mmio_count] {
-            let window = outward(*window, granule);
-            table.map(
-                mem,
-                window.start,
-                PhysAddr(window.start),
-                window.size(),
-                device(),
-            )?;
-        }
-        Ok(())
-    })();
-    match result {
-        Ok(()) => Ok(table),
-        Err(e) => {
-            table.destroy(mem);
-            Err(MmuError::Map(e))
+    let mut table = TableSet::new(config, FrameTables::default())?;
+    for ram in &layout.ram[..layout.ram_count] {
+        let ram = inward(*ram, granule);
+        if ram.start < ram.end {
+            map_ram(&mut table, ram, layout)?;
         }
     }
+    for window in &layout.mmio[..layout.mmio_count] {
+        let window = outward(*window, granule);
+        table.map(
+            window.start,
+            PhysAddr(window.start),
+            window.size(),
+            device(),
+        )?;
+    }
+    Ok(table)
 }
 
 /// An address the identity map leaves unmapped: just past the top of RAM,

@@ -9,9 +9,10 @@ use crate::arch::cpu;
 use crate::println;
 use alloc::boxed::Box;
 use emu::addr::{PhysAddr, VirtAddr};
+use emu::arch::sysreg::TCR_EL1;
 use emu::granule::Granule;
 use emu::mem::{AccessSize, GuestTableMemory, LineSink, PhysMemoryMap, Pl011};
-use emu::mmu::regime::{tcr, Stage1Regs};
+use emu::mmu::regime::Stage1Regs;
 use emu::mmu::{AccessPermissions, PageTable, Stage1Attributes, TableConfig};
 use emu::pagesize::PageSize;
 use emu::tlb::WalkerError;
@@ -83,7 +84,7 @@ fn build_guest(page: PageSize) -> Result<(PhysMemoryMap, Stage1Regs), alloc::str
     result.map_err(|e| alloc::format!("building the guest tables: {e}"))?;
     let regs = Stage1Regs {
         sctlr: SCTLR_M,
-        tcr: config.tcr_el1_bits() | tcr::EPD1,
+        tcr: config.tcr_el1_bits() | TCR_EL1::EPD1::SET.value,
         ttbr0: table.root().0,
         ttbr1: 0,
         mair: GUEST_MAIR,

@@ -5,6 +5,7 @@ use super::arena::{Aborting, Arena};
 use super::hand::{chain, leaf, AF};
 use super::MAIR;
 use crate::addr::PhysAddr;
+use crate::arch::sysreg::{SCTLR, TTBCR};
 use crate::granule::Granule;
 use crate::mmu::attrs::{AccessPermissions, Stage1Attributes};
 use crate::mmu::builder::PageTable;
@@ -12,7 +13,7 @@ use crate::mmu::config::{InputRange, TableConfig};
 use crate::mmu::descriptor::{AP_EL0, AP_TABLE_NO_EL0, PXN_TABLE, UXN, XN_TABLE};
 use crate::mmu::fault::{Access, AccessKind, El, FaultKind};
 use crate::mmu::geometry::Geometry;
-use crate::mmu::regime::{sctlr, ttbcr, LpaeRegs};
+use crate::mmu::regime::LpaeRegs;
 use crate::mmu::{Features, Walk, Walker};
 use std::collections::BTreeSet;
 
@@ -23,8 +24,8 @@ const R0: Access = Access::new(El::El0, AccessKind::Read);
 
 fn regs(ttbcr: u64, ttbr0: u64, ttbr1: u64) -> LpaeRegs {
     LpaeRegs {
-        sctlr: sctlr::M,
-        ttbcr: ttbcr::EAE | ttbcr,
+        sctlr: SCTLR::M::SET.value,
+        ttbcr: TTBCR::EAE::SET.value | ttbcr,
         ttbr0,
         ttbr1,
         mair: MAIR,
@@ -133,7 +134,7 @@ fn t0sz_and_t1sz_split_the_input_and_leave_a_gap() {
         leaf(3, 0x2_0000_0000, AF),
     );
     let r = regs(
-        (2 << ttbcr::T0SZ_SHIFT) | (2 << ttbcr::T1SZ_SHIFT),
+        TTBCR::T0SZ.val(2).value | TTBCR::T1SZ.val(2).value,
         lower.root,
         upper.root,
     );
@@ -159,7 +160,7 @@ fn t0sz_and_t1sz_split_the_input_and_leave_a_gap() {
         .unwrap_err();
     assert_eq!((f.kind, f.level), (FaultKind::Translation, 1));
     // T1SZ = 0 with T0SZ = 2: TTBR1 takes everything above 1G.
-    let r1 = regs(2 << ttbcr::T0SZ_SHIFT, lower.root, 0);
+    let r1 = regs(TTBCR::T0SZ.val(2).value, lower.root, 0);
     let f = Walker::new(Features::QEMU_MAX, &arena)
         .with_lpae(r1)
         .translate(Walk::Lpae(0x8000_0000), R1)
@@ -167,7 +168,7 @@ fn t0sz_and_t1sz_split_the_input_and_leave_a_gap() {
     assert_eq!(f.kind, FaultKind::Translation);
     // EPD1 disables TTBR1 walks.
     let r2 = LpaeRegs {
-        ttbcr: r.ttbcr | ttbcr::EPD1,
+        ttbcr: r.ttbcr | TTBCR::EPD1::SET.value,
         ..r
     };
     let f = Walker::new(Features::QEMU_MAX, &arena)
@@ -263,7 +264,7 @@ fn hierarchical_table_bits_and_xn_apply() {
         .with_lpae(r)
         .translate(Walk::Lpae(va), X1)
         .is_ok());
-    r.sctlr |= sctlr::UWXN;
+    r.sctlr |= SCTLR::UWXN::SET.value;
     assert!(Walker::new(Features::QEMU_MAX, &arena)
         .with_lpae(r)
         .translate(Walk::Lpae(va), X1)

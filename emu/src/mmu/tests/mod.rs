@@ -13,9 +13,11 @@ mod walker;
 
 mod shadow;
 mod stage2;
+mod table_set;
 
+use crate::arch::sysreg::{SCTLR_EL1, TCR_EL1};
 use crate::mmu::builder::PageTable;
-use crate::mmu::regime::{sctlr, tcr, Features, Stage1Regs};
+use crate::mmu::regime::{Features, Stage1Regs};
 
 /// A MAIR value with eight different attributes, so AttrIndx mistakes show.
 pub const MAIR: u64 = 0xee0c_aabb_0444_00ff;
@@ -34,9 +36,9 @@ pub const FEATURES: Features = Features {
 /// Stage-1 registers that use `lower` for TTBR0 and `upper` for TTBR1
 /// (a missing range is disabled with EPDn).
 pub fn s1_regs(lower: Option<&PageTable>, upper: Option<&PageTable>) -> Stage1Regs {
-    let mut t = tcr::AS;
+    let mut t = TCR_EL1::AS::SET.value;
     let mut regs = Stage1Regs {
-        sctlr: sctlr::M,
+        sctlr: SCTLR_EL1::M::SET.value,
         mair: MAIR,
         ..Default::default()
     };
@@ -45,7 +47,7 @@ pub fn s1_regs(lower: Option<&PageTable>, upper: Option<&PageTable>) -> Stage1Re
             t |= table.config().tcr_el1_bits();
             regs.ttbr0 = table.root().0;
         }
-        None => t |= tcr::EPD0,
+        None => t |= TCR_EL1::EPD0::SET.value,
     }
     match upper {
         Some(table) => {
@@ -53,7 +55,11 @@ pub fn s1_regs(lower: Option<&PageTable>, upper: Option<&PageTable>) -> Stage1Re
             t |= table.config().tcr_el1_bits();
             regs.ttbr1 = table.root().0;
         }
-        None => t |= tcr::EPD1 | (0b10 << tcr::TG1_SHIFT) | (25 << tcr::T1SZ_SHIFT),
+        None => {
+            t |= TCR_EL1::EPD1::SET.value
+                | TCR_EL1::TG1.val(0b10).value
+                | TCR_EL1::T1SZ.val(25).value
+        }
     }
     regs.tcr = t;
     regs

@@ -8,6 +8,7 @@ use super::invariants;
 use super::shadow::Shadow;
 use super::{mair_byte, s1_regs, FEATURES, MAIR};
 use crate::addr::{IntermPhysAddr, PhysAddr, VirtAddr};
+use crate::arch::sysreg::{SCTLR, TTBCR};
 use crate::granule::Granule;
 use crate::mmu::attrs::{
     AccessPermissions, Attributes, Shareability, Stage1Attributes, Stage2Access, Stage2Attributes,
@@ -15,7 +16,7 @@ use crate::mmu::attrs::{
 use crate::mmu::builder::{MapError, PageTable};
 use crate::mmu::config::{InputRange, TableConfig};
 use crate::mmu::fault::{Access, AccessKind, El, Fault, FaultKind};
-use crate::mmu::regime::{sctlr, ttbcr, LpaeRegs, Stage2Regs};
+use crate::mmu::regime::{LpaeRegs, Stage2Regs};
 use crate::mmu::{Features, Walk, Walker};
 
 use crate::mmu::translation::{Permissions, Rwx, Translation};
@@ -242,10 +243,10 @@ impl Subject {
                 // upper one gets a disabled 1G TTBR0 range below it.
                 let (ttbcr, ttbr0, ttbr1) = match range {
                     InputRange::Lower => (bits, root, 0),
-                    InputRange::Upper => (bits | 2 | ttbcr::EPD0, 0, root),
+                    InputRange::Upper => (bits | 2 | TTBCR::EPD0::SET.value, 0, root),
                 };
                 let regs = LpaeRegs {
-                    sctlr: sctlr::M,
+                    sctlr: SCTLR::M::SET.value,
                     ttbcr,
                     ttbr0,
                     ttbr1,

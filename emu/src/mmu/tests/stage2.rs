@@ -490,8 +490,8 @@ fn stage1_tables_are_found_through_their_ipas() {
     arena.poke(l2 + 8 * g.index(2, va) as u64, (l3 + DELTA) | 0b11);
     arena.poke(l3 + 8 * g.index(3, va) as u64, leaf(3, 0x7000_0000, AF));
     let s1 = crate::mmu::regime::Stage1Regs {
-        sctlr: crate::mmu::regime::sctlr::M,
-        tcr: 25 | (0b010 << 32) | crate::mmu::regime::tcr::EPD1,
+        sctlr: crate::arch::sysreg::SCTLR_EL1::M::SET.value,
+        tcr: 25 | (0b010 << 32) | crate::arch::sysreg::TCR_EL1::EPD1::SET.value,
         ttbr0: l1 + DELTA,
         mair: super::MAIR,
         ..Default::default()
@@ -567,7 +567,7 @@ fn hardware_access_flag_update_needs_stage2_write_to_the_table() {
         (Stage::Stage1, FaultKind::AccessFlag, 3)
     );
     // With HA and the tables read/write in stage 2: translated.
-    s1.tcr |= crate::mmu::regime::tcr::HA;
+    s1.tcr |= crate::arch::sysreg::TCR_EL1::HA::SET.value;
     assert_eq!(walk(&g.arena, s1).unwrap().output, PhysAddr(0x2_0000_0010));
     // With the tables read-only in stage 2: the update faults, at the
     // level of the stage-2 block (1G at level 1) that maps the table.

@@ -6,6 +6,7 @@ use super::arena::{Aborting, Arena};
 use super::hand::{chain, leaf, AF};
 use super::{mair_byte, FEATURES, MAIR};
 use crate::addr::{PhysAddr, VirtAddr};
+use crate::arch::sysreg::{self, SCTLR_EL1, TCR_EL1};
 use crate::granule::Granule;
 use crate::mmu::descriptor::{
     AP_EL0, AP_RO, AP_TABLE_NO_EL0, AP_TABLE_RO, CONTIGUOUS, NG, PXN, PXN_TABLE, UXN, XN_TABLE,
@@ -14,7 +15,7 @@ use crate::mmu::fault::{Access, AccessKind, El, Fault, FaultKind};
 use crate::mmu::geometry::{
     block_allowed, contiguous_entries_log2, level_shift, mask, stage1_start_level, Geometry,
 };
-use crate::mmu::regime::{sctlr, tcr, Features, Stage1Regs, TnszOutOfRange};
+use crate::mmu::regime::{Features, Stage1Regs, TnszOutOfRange};
 use crate::mmu::translation::Translation;
 use crate::mmu::{Walk, Walker};
 use std::collections::BTreeSet;
@@ -46,11 +47,11 @@ fn input_sizes(granule: Granule) -> &'static [u32] {
 
 fn regs_for(granule: Granule, input_bits: u32, root: u64) -> Stage1Regs {
     Stage1Regs {
-        sctlr: sctlr::M,
+        sctlr: SCTLR_EL1::M::SET.value,
         tcr: u64::from(64 - input_bits)
-            | (tcr::tg0_bits(granule) << tcr::TG0_SHIFT)
-            | (IPS_40 << tcr::IPS_SHIFT)
-            | tcr::EPD1,
+            | sysreg::tg0(granule).value
+            | TCR_EL1::IPS.val(IPS_40).value
+            | TCR_EL1::EPD1::SET.value,
         ttbr0: root,
         ttbr1: 0,
         mair: MAIR,
@@ -279,7 +280,7 @@ fn epd_and_addresses_outside_both_ranges_fault_at_level_0() {
         0,
         "EPD1",
     );
-    regs.tcr |= tcr::EPD0;
+    regs.tcr |= TCR_EL1::EPD0::SET.value;
     expect_fault(
         walk(&regs, 0x1000, R1, &arena),
         FaultKind::Translation,
@@ -298,11 +299,11 @@ fn ttbr1_uses_the_tg1_encoding_for_every_granule() {
         let mut arena = Arena::new();
         let c = chain(&mut arena, g, va, 3, &none, leaf(3, OUT, AF));
         let regs = Stage1Regs {
-            sctlr: sctlr::M,
-            tcr: (u64::from(64 - bits) << tcr::T1SZ_SHIFT)
-                | (tcr::tg1_bits(granule) << tcr::TG1_SHIFT)
-                | (IPS_40 << tcr::IPS_SHIFT)
-                | tcr::EPD0,
+            sctlr: SCTLR_EL1::M::SET.value,
+            tcr: TCR_EL1::T1SZ.val(u64::from(64 - bits)).value
+                | sysreg::tg1(granule).value
+                | TCR_EL1::IPS.val(IPS_40).value
+                | TCR_EL1::EPD0::SET.value,
             ttbr1: c.root,
             mair: MAIR,
             ..Default::default()
@@ -312,19 +313,18 @@ fn ttbr1_uses_the_tg1_encoding_for_every_granule() {
         assert_eq!(t.size_log2, granule.shift());
     }
     // The same two bits mean different granules in TG0 and TG1.
-    assert_eq!(tcr::tg0_granule(0b10), Some(Granule::K16));
-    assert_eq!(tcr::tg1_granule(0b10), Some(Granule::K4));
-    assert_eq!(tcr::tg1_granule(0b00), None);
+    assert_eq!(sysreg::tg0_granule(0b10), Some(Granule::K16));
+    assert_eq!(sysreg::tg1_granule(0b10), Some(Granule::K4));
+    assert_eq!(sysreg::tg1_granule(0b00), None);
 }
 
 #[test]
 fn reserved_or_unimplemented_granule_falls_back_to_4k() {
     let (arena, mut regs) = simple_page(Granule::K4, 39, 0x2000, 0);
-    regs.tcr |= 0b11 << tcr::TG0_SHIFT;
+    regs.tcr |= sysreg::bits(TCR_EL1::TG0);
     assert!(walk(&regs, 0x2000, R1, &arena).is_ok());
     let a53 = Features::armv8_0(40);
-    regs.tcr =
-        (regs.tcr & !(0b11 << tcr::TG0_SHIFT)) | (tcr::tg0_bits(Granule::K16) << tcr::TG0_SHIFT);
+    regs.tcr = (regs.tcr & !(sysreg::bits(TCR_EL1::TG0))) | sysreg::tg0(Granule::K16).value;
     assert!(Walker::new(a53, &arena)
         .with_stage1(regs)
         .translate(Walk::Stage1(VirtAddr(0x2000)), R1)
@@ -341,13 +341,13 @@ fn top_byte_ignore_applies_to_data_and_to_fetches_unless_tbid() {
         0,
         "no TBI",
     );
-    regs.tcr |= tcr::TBI0;
+    regs.tcr |= TCR_EL1::TBI0::SET.value;
     assert_eq!(
         walk(&regs, tagged, R1, &arena).unwrap().output,
         PhysAddr(OUT)
     );
     assert!(walk(&regs, tagged, X1, &arena).is_ok());
-    regs.tcr |= tcr::TBID0;
+    regs.tcr |= TCR_EL1::TBID0::SET.value;
     expect_fault(
         walk(&regs, tagged, X1, &arena),
         FaultKind::Translation,
@@ -441,11 +441,11 @@ fn access_permissions_follow_the_arm_arm_table() {
 #[test]
 fn wxn_makes_writable_memory_execute_never() {
     let (arena, mut regs) = simple_page(Granule::K4, 39, 0x8000, AP_EL0);
-    regs.sctlr |= sctlr::WXN;
+    regs.sctlr |= SCTLR_EL1::WXN::SET.value;
     let t = walk(&regs, 0x8000, R1, &arena).unwrap();
     assert_eq!(rights(&t), [true, true, false, true, true, false]);
     let (arena, mut regs) = simple_page(Granule::K4, 39, 0x8000, AP_RO | AP_EL0);
-    regs.sctlr |= sctlr::WXN;
+    regs.sctlr |= SCTLR_EL1::WXN::SET.value;
     assert_eq!(
         rights(&walk(&regs, 0x8000, R1, &arena).unwrap()),
         [true, false, true, true, false, true]
@@ -501,7 +501,7 @@ fn table_attributes_restrict_every_level_below_unless_hpd() {
             "{table_bits:#x} at level {level_with_bits}"
         );
         // HPD0 (FEAT_HPDS) turns the table bits off.
-        regs.tcr |= tcr::HPD0;
+        regs.tcr |= TCR_EL1::HPD0::SET.value;
         let t = walk(&regs, va, R1, &arena).unwrap();
         assert_eq!(rights(&t), [true, true, true, true, true, false]);
     }
@@ -514,9 +514,9 @@ fn not_global_entries_carry_the_asid_selected_by_a1_and_as() {
     regs.ttbr1 = 0x1234 << 48;
     let t = walk(&regs, 0x8000, R1, &arena).unwrap();
     assert_eq!((t.global, t.asid), (false, Some(0xef)));
-    regs.tcr |= tcr::AS;
+    regs.tcr |= TCR_EL1::AS::SET.value;
     assert_eq!(walk(&regs, 0x8000, R1, &arena).unwrap().asid, Some(0xbeef));
-    regs.tcr |= tcr::A1;
+    regs.tcr |= TCR_EL1::A1::SET.value;
     assert_eq!(walk(&regs, 0x8000, R1, &arena).unwrap().asid, Some(0x1234));
     let (arena, regs) = simple_page(Granule::K4, 39, 0x8000, 0);
     let t = walk(&regs, 0x8000, R1, &arena).unwrap();
@@ -541,7 +541,7 @@ fn hardware_access_flag_management_suppresses_the_fault() {
         3,
         "AF",
     );
-    regs.tcr |= tcr::HA;
+    regs.tcr |= TCR_EL1::HA::SET.value;
     let with_ha = Features::QEMU_MAX;
     assert!(Walker::new(with_ha, &arena)
         .with_stage1(regs)
@@ -637,7 +637,7 @@ fn features_decode_from_the_id_registers() {
 fn stage1_off_is_a_flat_mapping_within_the_pa_size() {
     let arena = Arena::new();
     let regs = Stage1Regs {
-        tcr: IPS_40 << tcr::IPS_SHIFT,
+        tcr: TCR_EL1::IPS.val(IPS_40).value,
         ..Default::default()
     };
     assert_eq!(

@@ -3,8 +3,11 @@
 
 use core::arch::asm;
 
-const HVC_PING: u64 = 0;
-const HVC_AT_S12: u64 = 1;
+/// HVC function: is an EL2 stub present? (x0 = 0 back if so.)
+pub(super) const HVC_PING: u64 = 0;
+/// HVC function: AT S12E* (x1 = address, x2 = operation, x3 = VTTBR_EL2,
+/// x4 = VTCR_EL2; x0 = PAR_EL1 back).
+pub(super) const HVC_AT_S12: u64 = 1;
 
 /// Which stage 1 + stage 2 address translation to perform.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

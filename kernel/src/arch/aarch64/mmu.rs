@@ -1,8 +1,11 @@
 //! The MMU at register level: MAIR/TCR/SCTLR values, switching translation
 //! regimes, address translation instructions (AT) and PAR_EL1.
 
+use aarch64_cpu::registers::{self, Readable};
 use core::arch::{asm, global_asm};
+use emu::arch::sysreg::{self, Sctlr, Tcr, SCTLR_EL1, SCTLR_EL1_RES1, TCR_EL1};
 use emu::granule::Granule;
+use tock_registers::fields::Field;
 
 /// MAIR_EL1 slot for Device-nGnRE (MMIO).
 pub const MAIR_DEVICE: u8 = 0;
@@ -27,51 +30,56 @@ pub const fn mair_value() -> u64 {
     value
 }
 
-/// TCR_EL1 fields (ARM ARM D19.2, TCR_EL1): the field positions come from
-/// `emu`'s register model; the walk attributes are Granule's choice.
-mod tcr {
-    pub use emu::mmu::regime::tcr::{
-        tg0_bits, tg1_bits, EPD1, IPS_SHIFT, T0SZ_SHIFT, T1SZ_SHIFT, TG0_SHIFT, TG1_SHIFT,
-    };
-    pub const IRGN0_WBWA: u64 = 0b01 << 8;
-    pub const ORGN0_WBWA: u64 = 0b01 << 10;
-    pub const SH0_INNER: u64 = 0b11 << 12;
-    pub const IRGN1_WBWA: u64 = 0b01 << 24;
-    pub const ORGN1_WBWA: u64 = 0b01 << 26;
-    pub const SH1_INNER: u64 = 0b11 << 28;
-}
-
 /// TCR_EL1 for a TTBR0-only regime: `va_bits` of input, walks cacheable
 /// and inner shareable, TTBR1 walks disabled, `ips` the PARange encoding.
-pub const fn tcr_value(granule: Granule, va_bits: u32, ips: u8) -> u64 {
-    ((64 - va_bits as u64) << tcr::T0SZ_SHIFT)
-        | tcr::IRGN0_WBWA
-        | tcr::ORGN0_WBWA
-        | tcr::SH0_INNER
-        | (tcr::tg0_bits(granule) << tcr::TG0_SHIFT)
-        | tcr::EPD1
-        | ((ips as u64) << tcr::IPS_SHIFT)
+pub fn tcr_value(granule: Granule, va_bits: u32, ips: u8) -> u64 {
+    let mut tcr = Tcr::new(0);
+    tcr.write(
+        TCR_EL1::T0SZ.val(u64::from(64 - va_bits))
+            + TCR_EL1::IRGN0::WriteBackReadWriteAllocate
+            + TCR_EL1::ORGN0::WriteBackReadWriteAllocate
+            + TCR_EL1::SH0::InnerShareable
+            + sysreg::tg0(granule)
+            + TCR_EL1::EPD1::SET
+            + TCR_EL1::IPS.val(ips.into()),
+    );
+    tcr.get()
 }
 
 /// `tcr` with TTBR1 walks enabled for `granule` and `va_bits`.
-pub const fn tcr_with_ttbr1(tcr: u64, granule: Granule, va_bits: u32) -> u64 {
-    let cleared = tcr & !(tcr::EPD1 | (0x3f << tcr::T1SZ_SHIFT) | (0b11 << tcr::TG1_SHIFT));
-    cleared
-        | ((64 - va_bits as u64) << tcr::T1SZ_SHIFT)
-        | (tcr::tg1_bits(granule) << tcr::TG1_SHIFT)
-        | tcr::IRGN1_WBWA
-        | tcr::ORGN1_WBWA
-        | tcr::SH1_INNER
+pub fn tcr_with_ttbr1(tcr: u64, granule: Granule, va_bits: u32) -> u64 {
+    let mut tcr = Tcr::new(tcr);
+    tcr.modify(
+        TCR_EL1::EPD1::CLEAR
+            + TCR_EL1::T1SZ.val(u64::from(64 - va_bits))
+            + sysreg::tg1(granule)
+            + TCR_EL1::IRGN1::WriteBackReadWriteAllocate
+            + TCR_EL1::ORGN1::WriteBackReadWriteAllocate
+            + TCR_EL1::SH1::InnerShareable,
+    );
+    tcr.get()
 }
 
 /// `tcr` with IPS set to the PARange encoding `ips`.
-pub const fn tcr_with_ips(tcr: u64, ips: u8) -> u64 {
-    (tcr & !(0b111 << tcr::IPS_SHIFT)) | ((ips as u64) << tcr::IPS_SHIFT)
+pub fn tcr_with_ips(tcr: u64, ips: u8) -> u64 {
+    let mut tcr = Tcr::new(tcr);
+    tcr.modify(TCR_EL1::IPS.val(ips.into()));
+    tcr.get()
+}
+
+/// The bits of one SCTLR_EL1 field.
+const fn sctlr_bit(field: Field<u64, SCTLR_EL1::Register>) -> u64 {
+    field.mask << field.shift
 }
 
 /// SCTLR_EL1 with the MMU, caches and stack alignment checks on: the RES1
 /// bits, M, C, SA, SA0, I.
-pub const SCTLR_MMU_ON: u64 = 0x30d0_0800 | (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 12);
+pub const SCTLR_MMU_ON: u64 = SCTLR_EL1_RES1
+    | sctlr_bit(SCTLR_EL1::M)
+    | sctlr_bit(SCTLR_EL1::C)
+    | sctlr_bit(SCTLR_EL1::SA)
+    | sctlr_bit(SCTLR_EL1::SA0)
+    | sctlr_bit(SCTLR_EL1::I);
 
 global_asm!(
     r#"
@@ -140,34 +148,22 @@ pub unsafe fn set_ttbr1(ttbr1: u64, tcr: u64) {
 
 /// Reads TCR_EL1.
 pub fn tcr_el1() -> u64 {
-    let value;
-    // SAFETY: reading a system register.
-    unsafe { asm!("mrs {}, tcr_el1", out(reg) value, options(nomem, nostack)) };
-    value
+    registers::TCR_EL1.get()
 }
 
 /// Reads TTBR0_EL1.
 pub fn ttbr0_el1() -> u64 {
-    let value;
-    // SAFETY: reading a system register.
-    unsafe { asm!("mrs {}, ttbr0_el1", out(reg) value, options(nomem, nostack)) };
-    value
+    registers::TTBR0_EL1.get()
 }
 
 /// Reads TTBR1_EL1.
 pub fn ttbr1_el1() -> u64 {
-    let value;
-    // SAFETY: reading a system register.
-    unsafe { asm!("mrs {}, ttbr1_el1", out(reg) value, options(nomem, nostack)) };
-    value
+    registers::TTBR1_EL1.get()
 }
 
 /// Whether SCTLR_EL1.M is set.
 pub fn mmu_enabled() -> bool {
-    let value: u64;
-    // SAFETY: reading a system register.
-    unsafe { asm!("mrs {}, sctlr_el1", out(reg) value, options(nomem, nostack)) };
-    value & 1 != 0
+    Sctlr::new(registers::SCTLR_EL1.get()).is_set(SCTLR_EL1::M)
 }
 
 /// A stage 1 address translation instruction at EL1.

@@ -16,8 +16,9 @@ use emu::addr::VirtAddr;
 use emu::arch::id::ID_AA64MMFR1_EL1;
 use emu::arch::par;
 use emu::arch::par::Par;
+use emu::arch::sysreg::{Ttbr, TTBR};
 use emu::mmu::fault::{Access, AccessKind, El, Fault, FaultKind};
-use emu::mmu::regime::{ttbr, Features, Stage1Regs};
+use emu::mmu::regime::{Features, Stage1Regs};
 use emu::mmu::translation::Translation;
 use emu::mmu::{Walk, Walker};
 use tock_registers::LocalRegisterCopy;
@@ -141,8 +142,9 @@ pub(super) fn compare_set(
             // A new ASID half-way, with no TLB maintenance: AT must use the
             // new one (nG entries of the old ASID no longer match).
             let asid = random_asid(rng, walker_regs.tcr);
-            walker_regs.ttbr1 =
-                (walker_regs.ttbr1 & !(0xffff << ttbr::ASID_SHIFT)) | (asid << ttbr::ASID_SHIFT);
+            let mut ttbr1 = Ttbr::new(walker_regs.ttbr1);
+            ttbr1.modify(TTBR::ASID.val(asid));
+            walker_regs.ttbr1 = ttbr1.get();
             // SAFETY: only the ASID changes; the tables stay installed.
             unsafe { regs::set_ttbr1_asid(walker_regs.ttbr1) };
         }
@@ -169,11 +171,11 @@ pub(super) fn compare_set(
         let walker_regs = &Stage1Regs { pan, ..walker_regs };
         let (model, walk) = match stage2 {
             None => (
-                Walker::new(*features, &tables.mem).with_stage1(*walker_regs),
+                Walker::new(*features, tables.memory()).with_stage1(*walker_regs),
                 Walk::Stage1(VirtAddr(va)),
             ),
             Some(s2) => (
-                Walker::new(*features, &tables.mem)
+                Walker::new(*features, tables.memory())
                     .with_stage1(*walker_regs)
                     .with_stage2(s2.regs()),
                 Walk::TwoStage(VirtAddr(va)),

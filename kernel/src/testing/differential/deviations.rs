@@ -143,7 +143,7 @@ pub(super) fn predict(
             // the one after the last descriptor read, or, when that was a
             // leaf (the stage 2 fault is on the write that sets its access
             // flag), the leaf's own.
-            let (_, trace) = Walker::new(*ctx.features, &ctx.tables.mem)
+            let (_, trace) = Walker::new(*ctx.features, ctx.tables.memory())
                 .with_stage1(*ctx.walker_regs)
                 .with_stage2(ctx.s2.regs())
                 .trace(Walk::TwoStage(VirtAddr(ctx.va)), ctx.access);
@@ -172,12 +172,12 @@ pub(super) fn predict(
         }
         Ok(t) => {
             let combined = (|| {
-                let s1 = Walker::new(*ctx.features, &ctx.tables.mem)
+                let s1 = Walker::new(*ctx.features, ctx.tables.memory())
                     .with_stage1(*ctx.walker_regs)
                     .with_stage2(ctx.s2.regs())
                     .translate(Walk::Stage1UnderStage2(VirtAddr(ctx.va)), ctx.access)
                     .ok()?;
-                let s2 = Walker::new(*ctx.features, &ctx.tables.mem)
+                let s2 = Walker::new(*ctx.features, ctx.tables.memory())
                     .with_stage2(ctx.s2.regs())
                     .translate(Walk::Stage2(IntermPhysAddr(s1.output.0)), ctx.access)
                     .ok()?;

@@ -110,10 +110,7 @@ fn build(
         attrs.attr_index = NORMAL_ATTR_INDICES[rng.below(5) as usize];
         attrs.contiguous = false;
         let base = tables.base();
-        match tables
-            .table
-            .map(&mut tables.mem, base + va, PhysAddr(ret), page, attrs)
-        {
+        match tables.table.map(base + va, PhysAddr(ret), page, attrs) {
             Ok(()) => {
                 tables.mapped[tables.mapped_count] = (va, page, ret);
                 tables.mapped_count += 1;
@@ -124,7 +121,7 @@ fn build(
     }
     let root = tables.table.root().0;
     let geometry = tables.table.config().geometry();
-    scatter_bits(rng, &mut tables.mem, geometry, geometry.start_level, root);
+    scatter_bits(rng, geometry, geometry.start_level, root);
     Ok(tables)
 }
 
@@ -187,7 +184,7 @@ pub fn execute(granule: Granule, seed: u64) -> Result<ExecStats, String> {
                     };
                     let el = if rng.one_in(2) { El::El0 } else { El::El1 };
                     let access = Access::new(el, AccessKind::Execute);
-                    let walker = Walker::new(features, &tables.mem)
+                    let walker = Walker::new(features, tables.memory())
                         .with_stage1(*walker_regs)
                         .translate(Walk::Stage1(VirtAddr(va)), access);
                     let hardware = fetch(el, va);

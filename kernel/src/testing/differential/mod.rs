@@ -58,18 +58,16 @@ pub fn two_stage(granule: Granule, seed: u64) -> Result<DiffStats, String> {
     let mut stats = DiffStats::new(Oracle::current());
     for set in 0..TABLE_SETS {
         with_installed(&mut rng, granule, &features, |rng, tables, walker_regs| {
-            let (s2_table, mut s2_mem, setup) =
-                build_stage2(rng, granule, tables, walker_regs, &features)?;
-            let result = compare_set(
+            // The stage 2 tables live until the comparison is done.
+            let (_s2_tables, setup) = build_stage2(rng, granule, tables, walker_regs, &features)?;
+            compare_set(
                 rng,
                 tables,
                 walker_regs,
                 &features,
                 &mut stats,
                 Some(&setup),
-            );
-            s2_table.destroy(&mut s2_mem);
-            result
+            )
         })
         .map_err(|e| format!("table set {set} (seed {seed:#x}): {e}"))?;
     }

@@ -8,10 +8,11 @@ use crate::memory::mmu::{self as host_mmu, FrameTables};
 use alloc::format;
 use alloc::string::String;
 use emu::addr::{PhysAddr, VirtAddr};
+use emu::arch::sysreg::{Vtcr, VTCR_EL2};
 use emu::granule::Granule;
 use emu::mmu::fault::{Access, AccessKind, El};
 use emu::mmu::regime::{Features, Stage1Regs, Stage2Regs};
-use emu::mmu::{MapError, PageTable, Shareability, Stage2Access, Stage2Attributes, TableConfig};
+use emu::mmu::{MapError, Shareability, Stage2Access, Stage2Attributes, TableConfig, TableSet};
 use emu::mmu::{Walk, Walker};
 
 /// A stage 2 to go with a stage 1 check (AT S12E*).
@@ -30,12 +31,6 @@ impl Stage2Setup {
         }
     }
 }
-
-/// VTCR_EL2 bits the builder's configuration leaves to the caller: RES1
-/// bit 31, and cacheable, inner shareable walks.
-const VTCR_RES1: u64 = 1 << 31;
-const VTCR_WALK_ATTRS: u64 = (0b01 << 8) | (0b01 << 10) | (0b11 << 12);
-const VTCR_PS_SHIFT: u32 = 16;
 
 fn random_stage2_attributes(rng: &mut Rng) -> Stage2Attributes {
     Stage2Attributes {
@@ -69,7 +64,7 @@ pub(super) fn build_stage2(
     s1: &TestTables,
     s1_regs: &Stage1Regs,
     features: &Features,
-) -> Result<(PageTable, FrameTables, Stage2Setup), String> {
+) -> Result<(TableSet<FrameTables>, Stage2Setup), String> {
     let ram = crate::kernel::with_boot_info(|i| i.ram).ok_or("no boot info")?;
     let ram_top = ram.as_slice().iter().map(|r| r.end).max().unwrap_or(0);
     let min_ipa = (64 - (ram_top.max(1) - 1).leading_zeros()).max(32);
@@ -99,20 +94,22 @@ pub(super) fn build_stage2(
         .ok_or_else(|| format!("no stage 2 configuration for {granule} fits this CPU"))?;
     let config = TableConfig::stage2(granule, ipa_bits, level, 48)
         .map_err(|e| format!("stage 2 config {granule} {ipa_bits} bits level {level}: {e}"))?;
-    let mut mem = FrameTables::default();
-    let mut table = PageTable::new(config, &mut mem).map_err(|e| format!("{e}"))?;
-    let result = (|| {
+    let mut table = TableSet::new(config, FrameTables::default()).map_err(|e| format!("{e}"))?;
+    // On an error the table set frees itself as it drops.
+    let fail = |e: MapError| format!("building stage 2: {e}");
+    {
         for r in ram.as_slice() {
             let start = r.start.next_multiple_of(granule.size());
             let end = r.end & !granule.offset_mask();
             if start < end {
-                table.map(
-                    &mut mem,
-                    start,
-                    PhysAddr(start),
-                    end - start,
-                    Stage2Attributes::normal_ram(),
-                )?;
+                table
+                    .map(
+                        start,
+                        PhysAddr(start),
+                        end - start,
+                        Stage2Attributes::normal_ram(),
+                    )
+                    .map_err(fail)?;
             }
         }
         // Up to three pages of the stage 1 tables change their stage 2
@@ -127,7 +124,7 @@ pub(super) fn build_stage2(
             let (start, len, _) = s1.mapped[rng.below(s1.mapped_count as u64) as usize];
             let access = Access::new(El::El1, AccessKind::Read);
             let va = VirtAddr(s1.base() + start + rng.below(len));
-            let (_, trace) = Walker::new(*features, &s1.mem)
+            let (_, trace) = Walker::new(*features, s1.memory())
                 .with_stage1(*s1_regs)
                 .trace(Walk::Stage1(va), access);
             let steps: alloc::vec::Vec<_> = trace.steps().collect();
@@ -142,7 +139,7 @@ pub(super) fn build_stage2(
             } else {
                 match rng.below(4) {
                     0 => {
-                        table.unmap(&mut mem, page, granule.size())?;
+                        table.unmap(page, granule.size()).map_err(fail)?;
                         continue;
                     }
                     1 => Stage2Access::None,
@@ -150,45 +147,38 @@ pub(super) fn build_stage2(
                     _ => Stage2Access::ReadOnly,
                 }
             };
-            table.protect(&mut mem, page, granule.size(), attrs)?;
+            table.protect(page, granule.size(), attrs).map_err(fail)?;
         }
         for &(_, len, pa) in &s1.mapped[..s1.mapped_count] {
             if rng.one_in(8) || pa.checked_add(len).is_none_or(|end| end > 1 << ipa_bits) {
                 continue;
             }
             let target = (rng.below((1 << 40) / len) * len).min((1 << 48) - len);
-            match table.map(
-                &mut mem,
-                pa,
-                PhysAddr(target),
-                len,
-                random_stage2_attributes(rng),
-            ) {
+            match table.map(pa, PhysAddr(target), len, random_stage2_attributes(rng)) {
                 Ok(()) | Err(MapError::AlreadyMapped { .. }) => {}
-                Err(e) => return Err(e),
+                Err(e) => return Err(fail(e)),
             }
         }
-        Ok(())
-    })();
-    if let Err(e) = result {
-        table.destroy(&mut mem);
-        return Err(format!("building stage 2: {e}"));
     }
-    // VTCR_EL2.HA in half the sets where the CPU has FEAT_HAFDBS: stage 2
-    // access flags set by the hardware instead of faulting.
-    let ha = if features.hardware_access_flag && rng.one_in(2) {
-        emu::mmu::regime::vtcr::HA
-    } else {
-        0
-    };
-    let vtcr = (config.vtcr_el2_bits() & !(0b111 << VTCR_PS_SHIFT))
-        | (ps << VTCR_PS_SHIFT)
-        | VTCR_RES1
-        | VTCR_WALK_ATTRS
-        | ha;
+    // What the builder's configuration leaves to the caller: the PS drawn
+    // above, RES1, cacheable, inner shareable walks, and VTCR_EL2.HA in
+    // half the sets where the CPU has FEAT_HAFDBS (stage 2 access flags
+    // set by the hardware instead of faulting).
+    let mut vtcr = Vtcr::new(config.vtcr_el2_bits());
+    vtcr.modify(
+        VTCR_EL2::PS.val(ps)
+            + VTCR_EL2::RES1::SET
+            + VTCR_EL2::IRGN0::WriteBackReadWriteAllocate
+            + VTCR_EL2::ORGN0::WriteBackReadWriteAllocate
+            + VTCR_EL2::SH0::InnerShareable,
+    );
+    if features.hardware_access_flag && rng.one_in(2) {
+        vtcr.modify(VTCR_EL2::HA::SET);
+    }
+    let vtcr = vtcr.get();
     let setup = Stage2Setup {
         vttbr: table.root().0,
         vtcr,
     };
-    Ok((table, mem, setup))
+    Ok((table, setup))
 }

@@ -7,12 +7,13 @@ use crate::memory::mmu::{self as host_mmu, FrameTables};
 use alloc::format;
 use alloc::string::String;
 use emu::addr::PhysAddr;
+use emu::arch::sysreg::{Tcr, Ttbr, TCR_EL1, TTBR};
 use emu::granule::Granule;
 use emu::mmu::geometry::Geometry;
 use emu::mmu::memory::TableMemory;
-use emu::mmu::regime::{tcr, ttbr, Features, Stage1Regs};
+use emu::mmu::regime::{Features, Stage1Regs};
 use emu::mmu::{
-    AccessPermissions, MapError, PageTable, Shareability, Stage1Attributes, TableConfig,
+    AccessPermissions, MapError, Shareability, Stage1Attributes, TableConfig, TableSet,
 };
 
 pub(super) fn random_attributes(rng: &mut Rng) -> Stage1Attributes {
@@ -34,8 +35,8 @@ pub(super) fn random_attributes(rng: &mut Rng) -> Stage1Attributes {
 
 /// One random table set in the TTBR1 range.
 pub struct TestTables {
-    pub(super) table: PageTable,
-    pub(super) mem: FrameTables,
+    /// The tables; dropping them frees them.
+    pub(super) table: TableSet<FrameTables>,
     /// Input size (64 - T1SZ).
     pub(super) input_bits: u32,
     /// Mapped ranges (VA offset from the range base, length, output
@@ -59,7 +60,7 @@ impl TestTables {
 
     /// The memory the tables live in, for a walker.
     pub fn memory(&self) -> &FrameTables {
-        &self.mem
+        self.table.memory()
     }
 }
 
@@ -103,8 +104,7 @@ pub(super) fn with_built<T>(
     // SAFETY: restores the kernel's own TCR (TTBR1 walks off) before the
     // test tables are freed.
     unsafe { regs::set_ttbr1(0, kernel_tcr) };
-    let TestTables { table, mut mem, .. } = tables;
-    table.destroy(&mut mem);
+    drop(tables);
     result
 }
 
@@ -119,11 +119,9 @@ pub(super) fn empty_tables(
     let input_bits = min_bits + rng.below(u64::from(48 - min_bits + 1)) as u32;
     let config = TableConfig::stage1_upper(granule, input_bits, 48)
         .map_err(|e| format!("config {granule} {input_bits} bits: {e}"))?;
-    let mut mem = FrameTables::default();
-    let table = PageTable::new(config, &mut mem).map_err(|e| format!("{e}"))?;
+    let table = TableSet::new(config, FrameTables::default()).map_err(|e| format!("{e}"))?;
     Ok(TestTables {
         table,
-        mem,
         input_bits,
         mapped: [(0, 0, 0); 24],
         mapped_count: 0,
@@ -164,10 +162,7 @@ fn build_tables(
         let pa = pa.min((1u64 << 48) - len);
         let attrs = random_attributes(rng);
         let base = tables.base();
-        match tables
-            .table
-            .map(&mut tables.mem, base + va, PhysAddr(pa), len, attrs)
-        {
+        match tables.table.map(base + va, PhysAddr(pa), len, attrs) {
             Ok(()) => {
                 tables.mapped[tables.mapped_count] = (va, len, pa);
                 tables.mapped_count += 1;
@@ -187,15 +182,15 @@ fn build_tables(
         let at = tables.base() + va + offset;
         let attrs = random_attributes(rng);
         let result = if rng.one_in(2) {
-            tables.table.unmap(&mut tables.mem, at, piece)
+            tables.table.unmap(at, piece)
         } else {
-            tables.table.protect(&mut tables.mem, at, piece, attrs)
+            tables.table.protect(at, piece, attrs)
         };
         result.map_err(|e| format!("edit {at:#x}+{piece:#x}: {e}"))?;
     }
     let root = tables.table.root().0;
     let geometry = tables.table.config().geometry();
-    scatter_bits(rng, &mut tables.mem, geometry, geometry.start_level, root);
+    scatter_bits(rng, geometry, geometry.start_level, root);
     Ok(tables)
 }
 
@@ -205,17 +200,15 @@ fn build_tables(
 /// which then marks runs that are not aligned or not uniform (the builder
 /// only makes aligned, uniform ones). What the walker makes of all of them
 /// is compared like everything else.
-pub(super) fn scatter_bits(
-    rng: &mut Rng,
-    mem: &mut FrameTables,
-    g: Geometry,
-    level: u8,
-    table: u64,
-) {
+pub(super) fn scatter_bits(rng: &mut Rng, g: Geometry, level: u8, table: u64) {
     use emu::mmu::descriptor::{
         AP_TABLE_NO_EL0, AP_TABLE_RO, CONTIGUOUS, OA_MASK, PXN_TABLE, XN_TABLE,
     };
     const TABLE_BITS: [u64; 4] = [AP_TABLE_RO, AP_TABLE_NO_EL0, XN_TABLE, PXN_TABLE];
+    // Written behind the builder's back, on purpose, through a second
+    // handle on the same frames: a FrameTables reads and writes physical
+    // memory and keeps nothing but its allocation counts.
+    let mut mem = FrameTables::default();
     for index in 0..g.entries(level) as u64 {
         let address = PhysAddr(table + index * 8);
         let d = mem.read_descriptor(address);
@@ -235,7 +228,7 @@ pub(super) fn scatter_bits(
             if bits != 0 {
                 mem.write_descriptor(address, d | bits);
             }
-            scatter_bits(rng, mem, g, level + 1, d & OA_MASK);
+            scatter_bits(rng, g, level + 1, d & OA_MASK);
         } else if rng.one_in(16) {
             mem.write_descriptor(address, d | CONTIGUOUS);
         }
@@ -257,21 +250,30 @@ fn install(rng: &mut Rng, tables: &TestTables, granule: Granule, kernel_tcr: u64
     // builder's outputs all stay below 2^48.
     let max_ips = host_mmu::features().pa_range.min(6);
     let ips = 2 + rng.below(u64::from(max_ips.saturating_sub(1))) as u8;
-    let mut tcr = regs::tcr_with_ips(tcr, ips.min(max_ips))
-        & !(tcr::HPD1 | tcr::TBI1 | tcr::HA | tcr::A1 | tcr::AS);
+    let mut t = Tcr::new(regs::tcr_with_ips(tcr, ips.min(max_ips)));
+    t.modify(
+        TCR_EL1::HPD1::CLEAR
+            + TCR_EL1::TBI1::CLEAR
+            + TCR_EL1::HA::CLEAR
+            + TCR_EL1::A1::CLEAR
+            + TCR_EL1::AS::CLEAR,
+    );
     let wide_asid = host_mmu::features().asid_bits >= 16;
-    for (bit, available) in [
-        (tcr::HPD1, features.hpds),
-        (tcr::TBI1, true),
-        (tcr::HA, features.hardware_access_flag),
-        (tcr::A1, true),
-        (tcr::AS, wide_asid),
+    for (field, available) in [
+        (TCR_EL1::HPD1::SET, features.hpds),
+        (TCR_EL1::TBI1::SET, true),
+        (TCR_EL1::HA::SET, features.hardware_access_flag),
+        (TCR_EL1::A1::SET, true),
+        (TCR_EL1::AS::SET, wide_asid),
     ] {
         if available && rng.one_in(2) {
-            tcr |= bit;
+            t.modify(field);
         }
     }
-    let ttbr1 = tables.table.root().0 | (random_asid(rng, tcr) << ttbr::ASID_SHIFT);
+    let tcr = t.get();
+    let mut ttbr1 = Ttbr::new(tables.table.root().0);
+    ttbr1.modify(TTBR::ASID.val(random_asid(rng, tcr)));
+    let ttbr1 = ttbr1.get();
     // SAFETY: TTBR0's fields stay as they are (the kernel's mappings are
     // global, so A1, AS and the ASID do not change them); TTBR1 gets a
     // complete table set for its granule and size.
@@ -289,6 +291,10 @@ fn install(rng: &mut Rng, tables: &TestTables, granule: Granule, kernel_tcr: u64
 
 /// A random ASID of the size TCR_EL1.AS selects.
 pub(super) fn random_asid(rng: &mut Rng, tcr: u64) -> u64 {
-    let bits = if tcr & tcr::AS != 0 { 16 } else { 8 };
+    let bits = if Tcr::new(tcr).is_set(TCR_EL1::AS) {
+        16
+    } else {
+        8
+    };
     rng.below(1 << bits)
 }

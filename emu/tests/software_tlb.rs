@@ -10,8 +10,8 @@ use emu::mem::{AccessSize, BusErrorKind, PhysMemoryMap};
 use emu::pagesize::PageSize;
 use emu::tlb::{
     AccessKind, AsidMatch, ConstPageSize, FillError, FillFlags, LevelScope, MemoryAttributes,
-    MemoryFault, MmuIdx, Permissions, RuntimePageSize, Rwx, Tlb, TlbError, TlbFill, TlbSet,
-    Translate, LARGE_MAPPINGS,
+    MemoryFault, MissHandler, MmuIdx, Permissions, RuntimePageSize, Rwx, Tlb, TlbError, TlbFill,
+    TlbSet, LARGE_MAPPINGS,
 };
 
 const RAM: u64 = 0x4000_0000;
@@ -75,10 +75,10 @@ impl Walker {
     }
 }
 
-impl Translate for Walker {
+impl MissHandler for Walker {
     type Fault = Fault;
 
-    fn translate(
+    fn handle_miss(
         &mut self,
         _: &PhysMemoryMap,
         _: MmuIdx,
@@ -751,7 +751,7 @@ fn bad_configurations_and_fills_are_refused() {
     let mut t = Tlb::new(MmuIdx::El1, RuntimePageSize(PageSize::K4), 16).unwrap();
     let mut w = Walker::with(&[page(0x1000, RAM)]);
     let fill = w
-        .translate(&map, MmuIdx::El1, VirtAddr(0x1000), AccessKind::Read)
+        .handle_miss(&map, MmuIdx::El1, VirtAddr(0x1000), AccessKind::Read)
         .unwrap();
     assert_eq!(
         t.fill(&fill, &map),
@@ -786,9 +786,9 @@ fn bad_configurations_and_fills_are_refused() {
 /// A walker that answers with a translation of the wrong address.
 struct Liar;
 
-impl Translate for Liar {
+impl MissHandler for Liar {
     type Fault = ();
-    fn translate(
+    fn handle_miss(
         &mut self,
         map: &PhysMemoryMap,
         _: MmuIdx,
@@ -796,7 +796,7 @@ impl Translate for Liar {
         _: AccessKind,
     ) -> Result<TlbFill, ()> {
         Walker::with(&[page(0x9000, RAM)])
-            .translate(map, MmuIdx::El1, VirtAddr(0x9000), AccessKind::Read)
+            .handle_miss(map, MmuIdx::El1, VirtAddr(0x9000), AccessKind::Read)
             .map_err(|_| ())
     }
 }
@@ -893,7 +893,7 @@ fn random_remapping_with_required_tlbis_never_returns_stale_data() {
             let va = (CHUNK + rng.below(CHUNKS * CHUNK)) & !7;
             let got = r.load(va, AccessSize::Double);
             let want =
-                r.w.translate(&r.map, MmuIdx::El1, VirtAddr(va), AccessKind::Read)
+                r.w.handle_miss(&r.map, MmuIdx::El1, VirtAddr(va), AccessKind::Read)
                     .map(|f| {
                         let o = (f.pa.0 - RAM) as usize;
                         u64::from_le_bytes(pattern[o..o + 8].try_into().unwrap())

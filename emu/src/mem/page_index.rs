@@ -35,7 +35,7 @@ pub(crate) enum PageSlot {
 }
 
 /// The radix tree.
-pub(crate) struct PageTable {
+pub(crate) struct PageIndex {
     page: PageSize,
     /// Index bits per level, root first.
     bits: [u32; LEVELS],
@@ -44,7 +44,7 @@ pub(crate) struct PageTable {
     root: Box<[Slot]>,
 }
 
-impl PageTable {
+impl PageIndex {
     pub(crate) fn new(page: PageSize) -> Self {
         let total = PA_BITS - page.shift();
         let low = total / LEVELS as u32;
@@ -55,7 +55,7 @@ impl PageTable {
             span_shift[l] = s;
             s += bits[l];
         }
-        PageTable {
+        PageIndex {
             page,
             bits,
             span_shift,
