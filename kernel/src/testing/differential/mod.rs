@@ -1,13 +1,16 @@
 //! The differential test of `emu`'s walker against the hardware MMU: random
 //! table sets built with `emu`'s builder are installed in TTBR1 (the kernel
 //! keeps running from TTBR0), and for thousands of addresses the walker's
-//! answer is compared with what `AT S1E1R/S1E1W/S1E0R/S1E0W` (or, with EL2,
-//! `AT S12E1R/...` through the EL2 stub) leave in PAR_EL1.
+//! answer is compared with what `AT S1E1R/S1E1W/S1E0R/S1E0W/S1E1RP/S1E1WP`
+//! (or, with EL2, `AT S12E1R/...` through the EL2 stub) leave in PAR_EL1, or,
+//! for execute permissions, with what an instruction fetch does.
 //!
 //! Its parts, one job each: `rng` (the random source), `tables` (random
-//! stage 1 table sets), `stage2` (a random stage 2 under them), `compare`
-//! (walker against PAR_EL1, with the counts) and `deviations` (QEMU's known
-//! departures from the ARM ARM, recognised exactly).
+//! stage 1 table sets and the registers they run under), `stage2` (a random
+//! stage 2 under them), `compare` (walker against PAR_EL1, with the counts),
+//! `execute` (walker against instruction fetches at EL1 and EL0) and
+//! `deviations` (what answers, and each QEMU's known departures from the ARM
+//! ARM, recognised exactly).
 
 mod compare;
 mod deviations;
