@@ -99,6 +99,14 @@ for config in "${configs[@]}"; do
             sed -E 's/^  //; s/ \([^)]*\)//; s/; [0-9]+ in stage 2, [0-9]+ of them on the stage 1 walk//')
 done
 
+# The QEMU 10 abort, reduced: still there in the pinned 10, absent in 7.2.
+echo "== reproducer: QEMU 10 aborts on AT S12E1R with a stage 2 permission fault =="
+if [ -n "$qemu10" ] && scripts/repro-qemu10-at.sh 2>&1 | tee "$log_dir/repro-qemu10-at.log"; then
+    record "repro-qemu10-at.sh (QEMU 7.2 and 10)" 1 0 0
+else
+    record "repro-qemu10-at.sh (QEMU 7.2 and 10)" 0 1 0
+fi
+
 echo
 echo "== summary =="
 printf '%s\n' "${summaries[@]}"
