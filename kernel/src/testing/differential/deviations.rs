@@ -1,6 +1,8 @@
 //! Behaviours of QEMU that differ from the ARM ARM, recognised exactly:
-//! for a disagreement, what QEMU would have answered, and whether that is
-//! what it did.
+//! for each address, what a deviation would answer instead of the ARM ARM,
+//! so that a disagreement is excused only when the oracle has that
+//! deviation and gave exactly that answer, and an agreement where the
+//! answer would have differed shows that the oracle follows the ARM ARM.
 
 use super::stage2::Stage2Setup;
 use super::tables::TestTables;
