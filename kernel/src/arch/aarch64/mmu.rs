@@ -215,10 +215,8 @@ pub fn at(op: At, va: u64) -> u64 {
     par
 }
 
-/// SCTLR_EL1.WXN: writable memory is execute-never at EL1 and EL0.
-const SCTLR_WXN: u64 = 1 << 19;
-
-/// Sets or clears SCTLR_EL1.WXN and drops the EL1 TLB entries, which may
+/// Sets or clears SCTLR_EL1.WXN (writable memory is execute-never at EL1
+/// and EL0) and drops the EL1 TLB entries, which may
 /// hold permissions computed with the old value. Returns the new SCTLR_EL1.
 pub fn set_wxn(on: bool) -> u64 {
     let sctlr: u64;
@@ -235,8 +233,8 @@ pub fn set_wxn(on: bool) -> u64 {
             "dsb nsh",
             "isb",
             s = out(reg) sctlr,
-            wxn = in(reg) SCTLR_WXN,
-            set = in(reg) if on { SCTLR_WXN } else { 0 },
+            wxn = in(reg) sctlr_bit(SCTLR_EL1::WXN),
+            set = in(reg) if on { sctlr_bit(SCTLR_EL1::WXN) } else { 0 },
             options(nostack),
         );
     }
