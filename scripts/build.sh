@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the kernel for one board: build/BOARD/granule.elf and the raw image
 # the loader takes (build/virt/Image, build/raspi3b/kernel8.img).
-# Usage: scripts/build.sh [virt|raspi3b|raspi]   (raspi = every Raspberry Pi)
+# Usage: scripts/build.sh [virt|raspi3b|raspi4b|raspi]   (one image for every
+#        Raspberry Pi; raspi4b and raspi name its QEMU board and SD card copies)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -9,8 +10,8 @@ source scripts/lib.sh
 board=${1:-virt}
 case "$board" in
     virt)          load=0x40200000 ram=0x40000000 image=Image ;;
-    raspi3b|raspi) load=0x80000    ram=0x0        image=kernel8.img ;;
-    *) die "unknown board '$board' (expected virt or raspi3b)" ;;
+    raspi3b|raspi4b|raspi) load=0x80000    ram=0x0        image=kernel8.img ;;
+    *) die "unknown board '$board' (expected virt, raspi3b or raspi4b)" ;;
 esac
 
 ensure_rust_target

@@ -56,9 +56,9 @@ check_run_options() {
     pass_if "run.sh --memory on raspi3b" refused "error: --memory: raspi3b has fixed RAM" \
         --board raspi3b --memory 512M
     pass_if "run.sh --guest DIR" refused "is a directory" --guest /
-    pass_if "run.sh --board raspi" refused "error: unknown board 'raspi': use virt or raspi3b" \
+    pass_if "run.sh --board raspi" refused "error: unknown board 'raspi': use virt, raspi3b or raspi4b" \
         --board raspi
-    pass_if "run.sh --board pi5" refused "error: unknown board 'pi5': use virt or raspi3b" \
+    pass_if "run.sh --board pi5" refused "error: unknown board 'pi5': use virt, raspi3b or raspi4b" \
         --board pi5
     pass_if "run.sh --el2 on raspi3b" refused "error: --el2: raspi3b" --board raspi3b --el2
     rm -f "$guest_file"

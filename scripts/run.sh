@@ -13,7 +13,9 @@ usage() {
     cat <<'USAGE'
 usage: scripts/run.sh [options]
   --batch "CMDS"          run shell commands (separated by ';') and power off
-  --board virt|raspi3b    QEMU machine (default virt)
+  --board virt|raspi3b|raspi4b  QEMU machine (default virt; raspi4b runs under
+                          QEMU 10, which scripts/lib.sh installs beside 7.2)
+  --qemu 7.2|10           QEMU version for virt (default 7.2, the system's)
   --cpu NAME              QEMU CPU model (default max on virt; raspi3b is a Cortex-A53)
   --host-granule G        boot with host granule 4k, 16k, 64k or all
   --el2                   virt only: start the kernel at EL2 (virtualization=on)
@@ -28,14 +30,15 @@ USAGE
 # Option values must be there and not empty.
 want() { [ -n "${2-}" ] || { usage >&2; die "$1 needs $3"; }; }
 
-board=virt cpu="" batch="" granule="" el2=0 guest="" memory="" limit="" page_size="" shell=0 nargs=$#
+board=virt cpu="" batch="" granule="" el2=0 guest="" memory="" limit="" page_size="" shell=0 version=7.2 nargs=$#
 while [ $# -gt 0 ]; do
     case "$1" in
         --batch) want "$1" "${2-}" 'commands, e.g. --batch "info; poweroff"'; batch=$2; shift ;;
-        --board) want "$1" "${2-}" "a board: virt or raspi3b"; board=$2; shift ;;
+        --board) want "$1" "${2-}" "a board: virt, raspi3b or raspi4b"; board=$2; shift ;;
         --cpu) want "$1" "${2-}" "a QEMU CPU model name"; cpu=$2; shift ;;
         --host-granule) want "$1" "${2-}" "4k, 16k, 64k or all"; granule=$2; shift ;;
         --el2) el2=1 ;;
+        --qemu) want "$1" "${2-}" "7.2 or 10"; version=$2; shift ;;
         --guest) want "$1" "${2-}" "an image file"; guest=$2; shift ;;
         --page-size) want "$1" "${2-}" "1k, 4k, 16k or 64k"; page_size=$2; shift ;;
         --shell) shell=1 ;;
@@ -48,7 +51,7 @@ while [ $# -gt 0 ]; do
 done
 
 # Everything is checked before anything is built.
-case "$board" in virt|raspi3b) ;; *) die "unknown board '$board': use virt or raspi3b" ;; esac
+case "$board" in virt|raspi3b|raspi4b) ;; *) die "unknown board '$board': use virt, raspi3b or raspi4b" ;; esac
 case "$granule" in ""|4k|16k|64k|all) ;; *) die "--host-granule must be 4k, 16k, 64k or all, not '$granule'" ;; esac
 case "$page_size" in ""|1k|4k|16k|64k) ;; *) die "--page-size must be 1k, 4k, 16k or 64k, not '$page_size'" ;; esac
 [ -z "$page_size" ] || [ -n "$guest" ] || die "--page-size needs --guest"
@@ -57,7 +60,7 @@ case "$page_size" in ""|1k|4k|16k|64k) ;; *) die "--page-size must be 1k, 4k, 16
 case "$batch" in *$'\n'*) die "--batch commands must be on one line (separate them with ';')" ;; esac
 if [ -n "$memory" ]; then
     [[ "$memory" =~ ^[1-9][0-9]*[KMGT]?$ ]] || die "--memory must be a size like 512M or 2G, not '$memory'"
-    [ "$board" = virt ] || die "--memory: $board has fixed RAM (1 GiB); only virt takes --memory"
+    [ "$board" = virt ] || die "--memory: $board has fixed RAM; only virt takes --memory"
 fi
 [ -z "$limit" ] || [[ "$limit" =~ ^[0-9]*[1-9][0-9]*$ ]] ||
     die "--timeout must be a whole number of seconds above 0, not '$limit'"
@@ -70,11 +73,24 @@ if [ "$board" = raspi3b ]; then
     [ -z "$cpu" ] || [ "$cpu" = cortex-a53 ] || die "raspi3b is always a Cortex-A53"
     [ "$el2" = 0 ] || die "--el2: raspi3b always starts at EL2"
 fi
+if [ "$board" = raspi4b ]; then
+    [ -z "$cpu" ] || [ "$cpu" = cortex-a72 ] || die "raspi4b is always a Cortex-A72"
+    [ "$el2" = 0 ] || die "--el2: raspi4b always starts at EL2"
+fi
 
-ensure_qemu
+case "$version" in 7.2|10) ;; *) die "--qemu must be 7.2 or 10, not '$version'" ;; esac
+[ "$board" != raspi4b ] || version=10
+qemu_bin=qemu-system-aarch64
+if [ "$version" = 10 ]; then
+    qemu_bin=$(ensure_qemu10) ||
+        die "QEMU 10 (needed for ${board/virt/--qemu 10}; QEMU 7.2 has no raspi4b) could not be installed: see above"
+else
+    ensure_qemu
+fi
 image=$(scripts/build.sh "$board")
 
-args=()
+# The kernel's differential tests excuse only this version's known deviations.
+args=("oracle=qemu$version")
 if [ -n "$guest" ]; then
     # The run itself switches granules: boot with the default one.
     run="run"
@@ -93,7 +109,7 @@ fi
 [ -n "$batch" ] && args+=("cmds=$batch")
 append="${args[*]:-}"
 
-qemu=(qemu-system-aarch64 -nographic -semihosting -kernel "$image")
+qemu=("$qemu_bin" -nographic -semihosting -kernel "$image")
 case "$board" in
     virt)
         machine=virt
@@ -102,6 +118,15 @@ case "$board" in
         ;;
     raspi3b)
         qemu+=(-M raspi3b)
+        ;;
+    raspi4b)
+        qemu+=(-M raspi4b)
+        # The firmware's device tree, as a real Pi 4 gets it from the SD card.
+        if dtbs=$(ensure_pi_dtbs); then
+            qemu+=(-dtb "$dtbs/bcm2711-rpi-4-b.dtb")
+        else
+            echo "note: no bcm2711-rpi-4-b.dtb: booting with the Pi 4 defaults" >&2
+        fi
         ;;
 esac
 [ -n "$append" ] && qemu+=(-append "$append")

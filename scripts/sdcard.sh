@@ -30,43 +30,16 @@ rm -rf "$work" && mkdir -p "$work"
 # Debian's raspi-firmware lives in the non-free-firmware component, which
 # the system's apt sources may not list, and the Pi device trees come with
 # Debian's arm64 Linux image. Both are fetched with a private apt state (no
-# root needed) from the mirror the system already uses.
+# root needed) from the mirror the system already uses (scripts/lib.sh).
 apt_dir=$work/apt
-apt_opts=(-o Dir::State::Lists="$PWD/$apt_dir/lists" -o Dir::Cache="$PWD/$apt_dir/cache"
-          -o Dir::Etc::SourceList="$PWD/$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
-          -o APT::Architecture=arm64 -o APT::Architectures=arm64 -o Debug::NoLocking=1 -qq)
-apt_setup() {
-    local mirror suite
-    mirror=$( (grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}';
-               grep -hs '^deb ' /etc/apt/sources.list | awk '{print $2}') | grep -v security | head -n 1 || true)
-    [ -n "$mirror" ] || die "no Debian mirror in the apt sources: pass --firmware DIR"
-    suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
-    mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
-    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main non-free-firmware" \
-        >"$apt_dir/sources.list"
-    echo "fetching package lists ($suite main non-free-firmware, arm64)..." >&2
-    apt-get "${apt_opts[@]}" update >&2
-}
-apt_extract() { # package -> extracted into $work/extract
-    (cd "$apt_dir" && apt-get "${apt_opts[@]}" download "$1" 2>&1 | grep -v unsandboxed >&2 || true)
-    local deb
-    deb=$(ls "$apt_dir/${1}"_*.deb 2>/dev/null | head -n 1)
-    [ -n "$deb" ] || die "could not download $1"
-    dpkg-deb -x "$deb" "$work/extract"
-}
+apt_extract() { apt_private_extract "$apt_dir" "$1" "$work/extract"; }
 dtbs=""
 if [ -z "$firmware" ]; then
-    apt_setup
+    apt_private_setup "$apt_dir" arm64 "SUITE main non-free-firmware"
     echo "fetching raspi-firmware..." >&2
     apt_extract raspi-firmware
     firmware=$work/extract/usr/lib/raspi-firmware
-    kernel_package=$(apt-cache "${apt_opts[@]}" depends linux-image-arm64 |
-                     awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
-    if [ -n "$kernel_package" ]; then
-        echo "fetching the device trees from $kernel_package..." >&2
-        apt_extract "$kernel_package"
-        dtbs=$(dirname "$(find "$work/extract" -name bcm2711-rpi-4-b.dtb | head -n 1)")
-    fi
+    dtbs=$(ensure_pi_dtbs)
 fi
 [ -n "$dtbs" ] || dtbs=$firmware
 for f in bootcode.bin start.elf fixup.dat start4.elf fixup4.dat; do
@@ -97,6 +70,20 @@ if [ -f "$firmware/overlays/disable-bt.dtbo" ]; then
     mmd -i "$part" ::/overlays
     mcopy -i "$part" "$firmware/overlays/disable-bt.dtbo" ::/overlays/
 fi
+# What the card runs, and how QEMU's raspi4b differs from the board.
+cat >"$work/README.txt" <<'CARD'
+Granule for Raspberry Pi 3 and 4: kernel8.img, the Raspberry Pi firmware,
+config.txt, cmdline.txt and the device trees. The console is the PL011 on
+GPIO 14 (TX, pin 8) and 15 (RX, pin 10), 115200 8N1.
+
+This kernel8.img is the image `scripts/run.sh --board raspi4b` boots on
+QEMU 10's raspi4b with this card's bcm2711-rpi-4-b.dtb: what runs there is
+what a Pi 4 runs from this card. The model differs from the board: it writes
+one 960 MiB RAM range into the tree (the firmware lists all RAM), passes no
+tree without -dtb, leaves out PCIe, RNG200, thermal and GENET, ignores the
+UART's baud rate and GPIO routing, and models no caches or TLBs.
+CARD
+mcopy -i "$part" "$work/README.txt" ::/README.txt
 fsck.vfat -n "$part" >/dev/null || die "fsck.vfat found errors in the boot partition"
 
 # The card: an MBR with one bootable FAT32 (LBA) partition at 1 MiB.

@@ -23,6 +23,45 @@ impl fmt::Display for HostGranule {
     }
 }
 
+/// What answers the `AT` instructions, named on the kernel command line
+/// (`oracle=qemu7.2|qemu10|hardware`): each QEMU version has its own known
+/// departures from the ARM ARM, and real hardware has none that the test
+/// excuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Oracle {
+    /// QEMU 7.2 (Debian 12's).
+    Qemu72,
+    /// QEMU 10 (Debian 12's bookworm-backports).
+    Qemu10,
+    /// A real CPU: no deviation is excused.
+    Hardware,
+    /// Not said: every known deviation of every QEMU is excused, and the
+    /// `AT` that aborts QEMU 10 is not asked.
+    Unknown,
+}
+
+impl Oracle {
+    /// The oracle a command-line value names.
+    pub fn from_name(name: &str) -> Option<Oracle> {
+        match name {
+            "qemu7.2" => Some(Oracle::Qemu72),
+            "qemu10" => Some(Oracle::Qemu10),
+            "hardware" => Some(Oracle::Hardware),
+            _ => None,
+        }
+    }
+
+    /// Its name, as in the summary.
+    pub fn name(self) -> &'static str {
+        match self {
+            Oracle::Qemu72 => "QEMU 7.2",
+            Oracle::Qemu10 => "QEMU 10",
+            Oracle::Hardware => "the hardware",
+            Oracle::Unknown => "an unnamed oracle",
+        }
+    }
+}
+
 /// A command-line value Granule could not use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BadOption<'a> {
@@ -57,6 +96,9 @@ pub struct Options<'a> {
     /// `initrd=ADDR,SIZE` (Linux's syntax): where the loader put the
     /// initrd when no device tree says so (QEMU's raspi3b without `-dtb`).
     pub initrd: Option<(u64, u64)>,
+    /// `oracle=qemu7.2|qemu10|hardware`: what answers the differential
+    /// tests' `AT` instructions.
+    pub oracle: Option<Oracle>,
 }
 
 /// A number in decimal or `0x` hexadecimal.
@@ -83,6 +125,18 @@ pub fn parse(line: &str) -> (Options<'_>, Option<BadOption<'_>>) {
         let Some((key, value)) = word.split_once('=') else {
             continue;
         };
+        if key == "oracle" {
+            match Oracle::from_name(value) {
+                Some(o) => options.oracle = Some(o),
+                None => {
+                    problem.get_or_insert(BadOption {
+                        key,
+                        value,
+                        expected: "qemu7.2, qemu10 or hardware",
+                    });
+                }
+            }
+        }
         if key == "initrd" {
             let parsed = value
                 .split_once(',')
@@ -183,6 +237,15 @@ mod tests {
             assert_eq!(o.initrd, None, "{bad}");
             assert_eq!(problem.map(|b| b.key), Some("initrd"), "{bad}");
         }
+    }
+
+    #[test]
+    fn oracle_names_and_a_bad_one() {
+        assert_eq!(parse("oracle=qemu10").0.oracle, Some(Oracle::Qemu10));
+        assert_eq!(parse("oracle=qemu7.2").0.oracle, Some(Oracle::Qemu72));
+        let (o, bad) = parse("oracle=qemu9 cmds=test");
+        assert_eq!(o.oracle, None);
+        assert_eq!(bad.map(|b| b.expected), Some("qemu7.2, qemu10 or hardware"));
     }
 
     #[test]

@@ -47,7 +47,17 @@ pub(crate) fn stage1<M: WalkMemory + ?Sized>(
         mem.read_descriptor(PhysAddr(address))
             .map_err(|_| Fault::stage1(FaultKind::ExternalAbortOnWalk, level, access))
     };
-    stage1_with_fetch(&w.stage1, &w.features, va, access, &mut fetch, observer)
+    // Without stage 2 a descriptor update needs no permission.
+    let mut update = |_: u64, _: u8, _: &mut dyn WalkObserver| Ok(());
+    stage1_with_fetch(
+        &w.stage1,
+        &w.features,
+        va,
+        access,
+        &mut fetch,
+        &mut update,
+        observer,
+    )
 }
 
 /// The range a VA falls in and that range's controls.
@@ -165,15 +175,21 @@ pub(crate) fn finish_stage1(
     })
 }
 
+/// Checks that the walk may write the descriptor at an address (an IPA when
+/// stage 2 is on) for a level, or returns the complete fault to report.
+pub(crate) type Update<'a> = dyn FnMut(u64, u8, &mut dyn WalkObserver) -> Result<(), Fault> + 'a;
+
 /// Stage 1 with descriptor reads done by `fetch`, which gets the table
 /// address (an IPA when stage 2 is on) and the level, and returns the
-/// descriptor or the complete fault to report.
+/// descriptor or the complete fault to report; `update` vets the write of a
+/// hardware access flag update.
 pub(crate) fn stage1_with_fetch(
     regs: &Stage1Regs,
     features: &Features,
     va: VirtAddr,
     access: Access,
     fetch: &mut Fetch<'_, Fault>,
+    update: &mut Update<'_>,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
     let t = Tcr::new(regs.tcr);
@@ -214,17 +230,27 @@ pub(crate) fn stage1_with_fetch(
         el0_writable_implies_pxn: true,
         xn_applies_to_el1: false,
     };
-    finish_stage1(
+    let hardware_af = features.hardware_access_flag && t.is_set(TCR_EL1::HA);
+    let translation = finish_stage1(
         &leaf,
         &g,
         va.0,
         regs.mair,
         (asid_ttbr.read(TTBR::ASID) & asid_mask) as u16,
-        features.hardware_access_flag && t.is_set(TCR_EL1::HA),
+        hardware_af,
         rules,
         regs.pan,
         access,
-    )
+    )?;
+    // Hardware sets the access flag by writing the descriptor, once the
+    // access has passed its permission checks (ARM ARM, hardware updates
+    // of translation table descriptors); under stage 2 that write needs
+    // stage 2 write permission for the table, else it is a stage 2 fault
+    // on the walk.
+    if hardware_af && leaf.descriptor & AF == 0 {
+        update(leaf.address, leaf.level, observer)?;
+    }
+    Ok(translation)
 }
 
 /// Stage 1 disabled: the output is the input, which must fit the PA size.

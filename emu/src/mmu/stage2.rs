@@ -114,20 +114,22 @@ pub(crate) fn stage2<M: WalkMemory + ?Sized>(
     access: Access,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
-    stage2_walk(w, ipa, access, false, observer)
+    stage2_walk(w, ipa, access, None, observer)
 }
 
-/// The stage-2 walk. `s1ptw` marks a translation of a stage-1 table
-/// address, whose faults are reported with S1PTW set; it needs read
-/// permission only.
+/// The stage-2 walk. `walk_access` marks a translation of a stage-1 table
+/// address, whose faults are reported with S1PTW set, and says what the
+/// walk does there: it reads descriptors, and writes one to set its access
+/// flag; the access that started the walk does not count.
 fn stage2_walk<M: WalkMemory + ?Sized>(
     w: &Walker<'_, M>,
     ipa: IntermPhysAddr,
     access: Access,
-    s1ptw: bool,
+    walk_access: Option<AccessKind>,
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
     let mem = w.memory();
+    let s1ptw = walk_access.is_some();
     let fault = |kind, level| Fault {
         kind,
         level,
@@ -173,7 +175,7 @@ fn stage2_walk<M: WalkMemory + ?Sized>(
         el1: rights,
         el0_accessible: false,
     };
-    let kind = if s1ptw { AccessKind::Read } else { access.kind };
+    let kind = walk_access.unwrap_or(access.kind);
     if !rights.allows(kind) {
         return Err(fault(FaultKind::Permission, leaf.level));
     }
@@ -206,7 +208,7 @@ pub(crate) fn two_stage<M: WalkMemory + ?Sized>(
     observer: &mut dyn WalkObserver,
 ) -> Result<Translation, Fault> {
     let first = stage1_under_stage2(w, va, access, observer)?;
-    let second = stage2_walk(w, IntermPhysAddr(first.output.0), access, false, observer)?;
+    let second = stage2_walk(w, IntermPhysAddr(first.output.0), access, None, observer)?;
     Ok(Translation {
         input: va.0,
         output: second.output,
@@ -298,9 +300,34 @@ pub(crate) fn stage1_under_stage2<M: WalkMemory + ?Sized>(
 ) -> Result<Translation, Fault> {
     let mem = w.memory();
     let mut fetch = |address: u64, level: u8, observer: &mut dyn WalkObserver| {
-        let table = stage2_walk(w, IntermPhysAddr(address), access, true, observer)?;
+        let table = stage2_walk(
+            w,
+            IntermPhysAddr(address),
+            access,
+            Some(AccessKind::Read),
+            observer,
+        )?;
         mem.read_descriptor(table.output)
             .map_err(|_| Fault::stage1(FaultKind::ExternalAbortOnWalk, level, access))
     };
-    stage1_with_fetch(&w.stage1, &w.features, va, access, &mut fetch, observer)
+    // A hardware access flag update writes the descriptor through stage 2.
+    let mut update = |address: u64, _: u8, observer: &mut dyn WalkObserver| {
+        stage2_walk(
+            w,
+            IntermPhysAddr(address),
+            access,
+            Some(AccessKind::Write),
+            observer,
+        )
+        .map(|_| ())
+    };
+    stage1_with_fetch(
+        &w.stage1,
+        &w.features,
+        va,
+        access,
+        &mut fetch,
+        &mut update,
+        observer,
+    )
 }

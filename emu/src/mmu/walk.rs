@@ -150,6 +150,9 @@ pub(crate) struct TableAttributes {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Leaf {
     pub descriptor: u64,
+    /// Where the descriptor is (an IPA for stage-1 tables under stage 2):
+    /// where a hardware update of its access flag writes.
+    pub address: u64,
     pub level: u8,
     /// The output address of the start of the block or page.
     pub output: PhysAddr,
@@ -232,6 +235,7 @@ impl TableWalk {
                     }
                     return Ok(Leaf {
                         descriptor,
+                        address,
                         level,
                         output,
                         tables,

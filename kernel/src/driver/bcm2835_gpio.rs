@@ -2,7 +2,7 @@
 //! far as the console needs it: pins 14 and 15 to the PL011.
 
 use super::mmio::Mmio;
-use tock_registers::interfaces::ReadWriteable;
+use tock_registers::interfaces::{ReadWriteable, Readable};
 use tock_registers::registers::ReadWrite;
 use tock_registers::{register_bitfields, register_structs};
 
@@ -46,5 +46,11 @@ impl Gpio {
         self.registers
             .gpfsel1
             .modify(GPFSEL1::FSEL14::Alt0 + GPFSEL1::FSEL15::Alt0);
+    }
+
+    /// Whether pins 14 and 15 are on the PL011, as read back from GPFSEL1.
+    pub fn pl011_routed(&self) -> bool {
+        let fsel = self.registers.gpfsel1.extract();
+        fsel.matches_all(GPFSEL1::FSEL14::Alt0 + GPFSEL1::FSEL15::Alt0)
     }
 }

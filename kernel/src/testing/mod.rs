@@ -5,6 +5,7 @@
 
 pub mod differential;
 pub mod native;
+pub mod pi4;
 mod tests;
 
 use crate::arch::cpu;

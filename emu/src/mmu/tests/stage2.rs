@@ -521,3 +521,81 @@ fn stage1_tables_are_found_through_their_ipas() {
     }
     arena.assert_no_leaks();
 }
+
+#[test]
+fn hardware_access_flag_update_needs_stage2_write_to_the_table() {
+    // ARM ARM: with TCR_EL1.HA the walk sets a clear access flag by writing
+    // the descriptor, after the permission checks; under stage 2 that write
+    // is a stage-2 access to the table, so a read-only table page gives a
+    // stage-2 permission fault on the walk (S1PTW). QEMU 7.2 and 10 agree
+    // (the kernel's walker::stage12_vs_at_* with random HA found it).
+    let mut g = guest();
+    let mut attrs = Stage1Attributes::kernel_data(0);
+    attrs.access_flag = false;
+    g.s1.map(
+        &mut g.arena,
+        0x10_0000,
+        PhysAddr(0x4000_0000),
+        0x4000,
+        attrs,
+    )
+    .unwrap();
+    g.s2.map(
+        &mut g.arena,
+        0x4000_0000,
+        PhysAddr(0x2_0000_0000),
+        0x20_0000,
+        Stage2Attributes::normal_ram(),
+    )
+    .unwrap();
+    let features = Features {
+        hardware_access_flag: true,
+        ..FEATURES
+    };
+    let mut s1 = s1_regs(Some(&g.s1), None);
+    let s2 = s2_regs(&g.s2);
+    let walk = |arena: &Arena, s1| {
+        Walker::new(features, arena)
+            .with_stage1(s1)
+            .with_stage2(s2)
+            .translate(Walk::TwoStage(VirtAddr(0x10_0010)), R1)
+    };
+    // Without HA: a stage-1 access flag fault at the level-3 page.
+    let f = walk(&g.arena, s1).unwrap_err();
+    assert_eq!(
+        (f.stage, f.kind, f.level),
+        (Stage::Stage1, FaultKind::AccessFlag, 3)
+    );
+    // With HA and the tables read/write in stage 2: translated.
+    s1.tcr |= crate::arch::sysreg::TCR_EL1::HA::SET.value;
+    assert_eq!(walk(&g.arena, s1).unwrap().output, PhysAddr(0x2_0000_0010));
+    // With the tables read-only in stage 2: the update faults, at the
+    // level of the stage-2 block (1G at level 1) that maps the table.
+    g.s2.protect(
+        &mut g.arena,
+        0x8000_0000,
+        0x4000_0000,
+        Stage2Attributes {
+            access: Stage2Access::ReadOnly,
+            ..Stage2Attributes::normal_ram()
+        },
+    )
+    .unwrap();
+    let f = walk(&g.arena, s1).unwrap_err();
+    assert_eq!(
+        (f.stage, f.kind, f.s1ptw, f.level),
+        (Stage::Stage2, FaultKind::Permission, true, 1)
+    );
+    // An access flag already set needs no update.
+    g.s1.protect(
+        &mut g.arena,
+        0x10_0000,
+        0x4000,
+        Stage1Attributes::kernel_data(0),
+    )
+    .unwrap();
+    assert!(walk(&g.arena, s1).is_ok());
+    g.s1.destroy(&mut g.arena);
+    g.s2.destroy(&mut g.arena);
+    g.arena.assert_no_leaks();
+}

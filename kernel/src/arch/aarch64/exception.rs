@@ -4,6 +4,7 @@
 
 use core::arch::global_asm;
 use core::fmt;
+use core::sync::atomic::{AtomicU64, Ordering};
 use emu::arch::esr::Esr;
 
 /// The context `boot/vectors.s` saves: x0-x30, ELR, SPSR, ESR, FAR.
@@ -99,6 +100,61 @@ granule_probe_write_u64:
 .quad 1b, 2b
 .popsection
 
+// x0 = an address that holds a RET wherever it may be executed: branches
+// there at EL1. When the fetch faults, the handler resumes at the fix-up
+// (the instruction abort's ELR is the target, which no table can list).
+.global granule_probe_execute
+granule_probe_execute:
+    stp     x29, x30, [sp, #-16]!
+    mov     x1, #0
+    blr     x0
+    mov     x0, #0
+    ldp     x29, x30, [sp], #16
+    ret
+.global granule_probe_execute_fixup
+granule_probe_execute_fixup:
+    mrs     x0, esr_el1
+    mov     x1, #1
+    ldp     x29, x30, [sp], #16
+    ret
+
+// x0 = target, x1 = sentinel, x2 = an El0Fetch to fill: runs the target
+// at EL0 with x30 = the sentinel, an address no EL0 fetch can reach. The
+// next exception from EL0 (the target's own fetch abort, or the sentinel's
+// after the target's RET) resumes at the fix-up at EL1, with x0-x2 = its
+// ESR, ELR and FAR.
+.global granule_probe_execute_el0
+granule_probe_execute_el0:
+    sub     sp, sp, #112
+    stp     x19, x20, [sp, #0]
+    stp     x21, x22, [sp, #16]
+    stp     x23, x24, [sp, #32]
+    stp     x25, x26, [sp, #48]
+    stp     x27, x28, [sp, #64]
+    stp     x29, x30, [sp, #80]
+    mrs     x3, daif
+    stp     x2, x3, [sp, #96]
+    msr     elr_el1, x0
+    mov     x30, x1
+    mov     x3, #0x3c0
+    msr     spsr_el1, x3
+    isb
+    eret
+.global granule_probe_execute_el0_fixup
+granule_probe_execute_el0_fixup:
+    ldp     x3, x4, [sp, #96]
+    stp     x0, x1, [x3]
+    str     x2, [x3, #16]
+    msr     daif, x4
+    ldp     x19, x20, [sp, #0]
+    ldp     x21, x22, [sp, #16]
+    ldp     x23, x24, [sp, #32]
+    ldp     x25, x26, [sp, #48]
+    ldp     x27, x28, [sp, #64]
+    ldp     x29, x30, [sp, #80]
+    add     sp, sp, #112
+    ret
+
 .global granule_probe_semihosting
 granule_probe_semihosting:
 1:  hlt     #0xf000
@@ -117,6 +173,10 @@ extern "C" {
     fn granule_probe_read_u64(address: u64) -> ProbeResult;
     fn granule_probe_write_u64(address: u64, value: u64) -> ProbeResult;
     fn granule_probe_semihosting(operation: u64, parameter: u64) -> ProbeResult;
+    fn granule_probe_execute(target: u64) -> ProbeResult;
+    fn granule_probe_execute_fixup();
+    fn granule_probe_execute_el0(target: u64, sentinel: u64, out: *mut El0Exception);
+    fn granule_probe_execute_el0_fixup();
     static __probe_table_start: ProbeEntry;
     static __probe_table_end: ProbeEntry;
 }
@@ -192,7 +252,82 @@ fn code_fixup(elr: u64) -> Option<u64> {
         .then_some(fixup.fixup)
 }
 
+/// The target of the execute probe under way (0: none).
+static EXECUTE_PROBE_TARGET: AtomicU64 = AtomicU64::new(0);
+
+/// Branches to `target` at EL1 and returns, or returns the instruction
+/// abort its fetch took instead.
+///
+/// # Safety
+/// Wherever `target` is executable it must hold a `RET` instruction (and
+/// the instruction cache must have seen it).
+pub unsafe fn probe_execute(target: u64) -> Result<(), ProbeFault> {
+    EXECUTE_PROBE_TARGET.store(target, Ordering::SeqCst);
+    // SAFETY: the target returns at once or faults, which the handler
+    // resumes at the fix-up (the caller vouches for the RET).
+    let result = unsafe { granule_probe_execute(target) };
+    EXECUTE_PROBE_TARGET.store(0, Ordering::SeqCst);
+    probe_outcome(result).map(|_| ())
+}
+
+/// The exception an EL0 probe ended with.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct El0Exception {
+    /// ESR_EL1.
+    pub esr: u64,
+    /// ELR_EL1: where EL0 was.
+    pub elr: u64,
+    /// FAR_EL1.
+    pub far: u64,
+}
+
+/// Whether an EL0 probe is under way.
+static EL0_PROBE: AtomicU64 = AtomicU64::new(0);
+
+/// An address no EL0 instruction fetch can translate: outside both TTBR
+/// ranges of any regime the kernel or the tests set up.
+pub const EL0_SENTINEL: u64 = 1 << 54;
+
+/// Runs `target` at EL0 with the link register at [`EL0_SENTINEL`], and
+/// returns the exception that brought the CPU back: an instruction abort
+/// at `target` if its fetch faulted, at the sentinel if it ran (a `RET`).
+///
+/// # Safety
+/// Wherever `target` is EL0-executable it must hold a `RET` instruction
+/// (visible to instruction fetches); nothing at EL0 may be interrupted.
+pub unsafe fn probe_execute_el0(target: u64) -> El0Exception {
+    let mut out = El0Exception::default();
+    EL0_PROBE.store(1, Ordering::SeqCst);
+    // SAFETY: the target returns to the sentinel or faults; either
+    // exception from EL0 resumes at the fix-up, which restores the
+    // callee-saved registers and DAIF.
+    unsafe { granule_probe_execute_el0(target, EL0_SENTINEL, &mut out) };
+    out
+}
+
+/// The synchronous exception from EL0 that ends an EL0 probe: back to EL1
+/// at the probe's fix-up with the syndrome in x0-x2.
+fn el0_probe_return(frame: &mut ExceptionFrame) -> bool {
+    /// SPSR for EL1h with D, A, I and F masked (the fix-up restores DAIF).
+    const EL1H_MASKED: u64 = 0x3c5;
+    if EL0_PROBE.swap(0, Ordering::SeqCst) == 0 {
+        return false;
+    }
+    frame.x[0] = frame.esr;
+    frame.x[1] = frame.elr;
+    frame.x[2] = frame.far;
+    frame.elr = granule_probe_execute_el0_fixup as *const () as u64;
+    frame.spsr = EL1H_MASKED;
+    true
+}
+
 fn probe_fixup(elr: u64) -> Option<u64> {
+    let target = EXECUTE_PROBE_TARGET.load(Ordering::SeqCst);
+    if target != 0 && elr == target {
+        EXECUTE_PROBE_TARGET.store(0, Ordering::SeqCst);
+        return Some(granule_probe_execute_fixup as *const () as u64);
+    }
     // SAFETY: the linker script brackets the table with these symbols.
     let table = unsafe {
         let start = &raw const __probe_table_start;
@@ -217,6 +352,10 @@ extern "C" fn el1_exception(frame: &mut ExceptionFrame, kind: u64) {
             frame.elr = fixup;
             return;
         }
+    }
+    // Synchronous, from EL0 in AArch64.
+    if kind == 8 && el0_probe_return(frame) {
+        return;
     }
     dump(frame, kind);
     crate::power::exit_failure("unexpected exception");

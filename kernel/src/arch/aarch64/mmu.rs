@@ -171,6 +171,10 @@ pub enum At {
     S1E0R,
     /// AT S1E0W: as an EL0 write.
     S1E0W,
+    /// AT S1E1RP: as an EL1 read with PSTATE.PAN set (FEAT_PAN2).
+    S1E1RP,
+    /// AT S1E1WP: as an EL1 write with PSTATE.PAN set (FEAT_PAN2).
+    S1E1WP,
 }
 
 /// Translates `va` with the current EL1&0 regime and returns PAR_EL1.
@@ -191,7 +195,70 @@ pub fn at(op: At, va: u64) -> u64 {
             At::S1E0W => {
                 asm!("at s1e0w, {va}", "isb", "mrs {par}, par_el1", va = in(reg) va, par = out(reg) par, options(nostack))
             }
+            // PSTATE.PAN is set only around the AT (MSR PAN, #imm and AT
+            // S1E1RP/WP in their SYS encodings: the assembler needs no
+            // extension); the kernel touches no EL0-accessible memory.
+            At::S1E1RP => {
+                asm!(".inst 0xd500419f", "sys #0, c7, c9, #0, {va}", "isb", "mrs {par}, par_el1", ".inst 0xd500409f", "isb", va = in(reg) va, par = out(reg) par, options(nostack))
+            }
+            At::S1E1WP => {
+                asm!(".inst 0xd500419f", "sys #0, c7, c9, #1, {va}", "isb", "mrs {par}, par_el1", ".inst 0xd500409f", "isb", va = in(reg) va, par = out(reg) par, options(nostack))
+            }
         }
     }
     par
+}
+
+/// Sets or clears SCTLR_EL1.WXN (writable memory is execute-never at EL1
+/// and EL0) and drops the EL1 TLB entries, which may
+/// hold permissions computed with the old value. Returns the new SCTLR_EL1.
+pub fn set_wxn(on: bool) -> u64 {
+    let sctlr: u64;
+    // SAFETY: WXN only takes execute rights from writable memory; the
+    // kernel executes only its text, which no mapping makes writable.
+    unsafe {
+        asm!(
+            "mrs {s}, sctlr_el1",
+            "bic {s}, {s}, {wxn}",
+            "orr {s}, {s}, {set}",
+            "msr sctlr_el1, {s}",
+            "isb",
+            "tlbi vmalle1",
+            "dsb nsh",
+            "isb",
+            s = out(reg) sctlr,
+            wxn = in(reg) sysreg::bits(SCTLR_EL1::WXN),
+            set = in(reg) if on { sysreg::bits(SCTLR_EL1::WXN) } else { 0 },
+            options(nostack),
+        );
+    }
+    sctlr
+}
+
+/// Writes TTBR1_EL1 (a new ASID for the same tables) with no TLB
+/// maintenance, as an OS switching address spaces does.
+///
+/// # Safety
+/// `ttbr1` must differ from TTBR1_EL1 in its ASID field only.
+pub unsafe fn set_ttbr1_asid(ttbr1: u64) {
+    // SAFETY: forwarded from the caller.
+    unsafe { asm!("msr ttbr1_el1, {}", "isb", in(reg) ttbr1, options(nostack)) };
+}
+
+/// Makes `len` bytes at `address` (identity-mapped, just written) visible
+/// to instruction fetches: data cache cleaned to the point of unification
+/// line by line (CTR_EL0.DminLine), then the instruction cache invalidated.
+pub fn sync_instruction_cache(address: u64, len: usize) {
+    let ctr: u64;
+    // SAFETY: reading CTR_EL0.
+    unsafe { asm!("mrs {}, ctr_el0", out(reg) ctr, options(nomem, nostack)) };
+    let line = 4u64 << ((ctr >> 16) & 0xf);
+    let mut at = address & !(line - 1);
+    while at < address + len as u64 {
+        // SAFETY: cache maintenance by VA on memory the caller owns.
+        unsafe { asm!("dc cvau, {}", in(reg) at, options(nostack)) };
+        at += line;
+    }
+    // SAFETY: instruction cache invalidation and barriers only.
+    unsafe { asm!("dsb ish", "ic iallu", "dsb ish", "isb", options(nostack)) };
 }

@@ -1,6 +1,7 @@
 //! The on-target tests: what only the real MMU, CPU and board can check.
 //! Each module registers its tests; a test's name is its path below here.
 
+mod board;
 mod dtb;
 mod el2;
 mod exception;
@@ -19,7 +20,9 @@ pub const ALL: &[&[Test]] = &[
     dtb::TESTS,
     exception::TESTS,
     el2::TESTS,
+    board::TESTS,
     walker::stage1::TESTS,
+    walker::execute::TESTS,
     walker::stage12::TESTS,
     native::TESTS,
     workloads::TESTS,

@@ -37,6 +37,28 @@ fn walker_two_stage(granule: Granule, default_seed: u64) -> TestResult {
     Ok(())
 }
 
+/// Execute permission, which no AT reports: fetches from random table sets
+/// at EL1 and EL0 against the walker (UXN, PXN, the XN table bits, WXN).
+pub mod execute {
+    use crate::testing::differential::execute_tests;
+    use crate::testing::{Test, TestResult};
+
+    /// The tests of this module.
+    pub const TESTS: &[Test] = crate::on_target_tests![vs_fetch_4k, vs_fetch_16k, vs_fetch_64k];
+
+    fn vs_fetch_4k() -> TestResult {
+        execute_tests::vs_fetch_4k()
+    }
+
+    fn vs_fetch_16k() -> TestResult {
+        execute_tests::vs_fetch_16k()
+    }
+
+    fn vs_fetch_64k() -> TestResult {
+        execute_tests::vs_fetch_64k()
+    }
+}
+
 /// Stage 1 alone, against `AT S1E1R/W` and `AT S1E0R/W`.
 pub mod stage1 {
     use super::walker_vs_at;
