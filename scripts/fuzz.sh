@@ -12,7 +12,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-targets=(fdt walker snapshot builder memmap tlb)
+targets=(fdt walker snapshot builder memmap tlb cpu)
 target=${1:-all}
 seconds=${2:-60}
 case "$seconds" in

@@ -7,6 +7,7 @@
 //! is valid (a malformed one must be refused cleanly, which is the point).
 
 pub mod builder;
+pub mod cpu;
 pub mod fdt;
 pub mod memmap;
 #[cfg(test)]
@@ -30,6 +31,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("builder", builder::check),
     ("memmap", memmap::check),
     ("tlb", tlb::check),
+    ("cpu", cpu::check),
 ];
 
 /// The fuzzer's bytes read as a stream of choices. Past the end every read
