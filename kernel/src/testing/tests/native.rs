@@ -131,7 +131,9 @@ fn forward_branches_skip() -> TestResult {
 
 /// emu's CPU against this CPU: random sequences of the generated integer
 /// instructions, each run natively and on the emulator from the same
-/// registers and flags; X0-X30 and NZCV must agree. Sequence `i` of seed
+/// registers and flags; X0-X30 and NZCV must agree. The emulator runs each
+/// through the translator twice (translating, then chained from the
+/// cache) and single-steps only to name a failing instruction. Sequence `i` of seed
 /// S is sequence 0 of seed S + `i`, so a failure replays alone with
 /// `test native::emulator_matches_hardware seed=S+i`.
 fn emulator_matches_hardware() -> TestResult {
@@ -176,6 +178,13 @@ fn emulator_matches_hardware() -> TestResult {
         )
         .into());
     }
+    let tb = emulated.tb_stats();
+    crate::println!(
+        "  translated: {} blocks, {} block runs, {} through a chain",
+        tb.translated,
+        tb.executed,
+        tb.chained
+    );
     crate::println!(
         "  {compared} sequences, {instructions} instructions agree (native {} us, emulated {} us){}",
         cpu::ticks_to_micros(native_ticks),
