@@ -11,7 +11,7 @@
 use alloc::string::String;
 use core::fmt;
 
-use super::{Outcome, Sequence, NZCV_MASK};
+use super::{Outcome, Sequence, BUFFER, DEFAULT_BUFFER, NZCV_MASK};
 use crate::addr::PhysAddr;
 use crate::cpu::{Cpu, CpuConfig, Exception, Exit, Insn, NoMachine};
 use crate::mem::PhysMemoryMap;
@@ -67,6 +67,8 @@ impl fmt::Display for EmulatedError {
 pub struct Emulated {
     cpu: Cpu,
     mem: PhysMemoryMap,
+    /// The scratch buffer's address (the sequences' X28).
+    buffer: u64,
     /// The last run ended early, so the CPU may have left the state a
     /// generated sequence leaves alone (an exception changes PSTATE,
     /// ELR, ESR...): reset it before the next.
@@ -74,16 +76,33 @@ pub struct Emulated {
 }
 
 impl Emulated {
-    /// A CPU (`virt -cpu max`-like configuration) and its RAM.
+    /// A CPU (`virt -cpu max`-like configuration) and its RAM, the
+    /// buffer at [`DEFAULT_BUFFER`] in it.
     pub fn new() -> Result<Self, String> {
+        Self::with_buffer(DEFAULT_BUFFER)
+    }
+
+    /// The same with the buffer at `buffer` (outside the code's RAM, a
+    /// 4K page of RAM is added there).
+    pub fn with_buffer(buffer: u64) -> Result<Self, String> {
         let page = PageSize::K4;
         let cpu = Cpu::new(CpuConfig::new(page)).map_err(|e| alloc::format!("{e}"))?;
         let mut mem = PhysMemoryMap::new(page);
         mem.add_ram("code", PhysAddr(CODE_BASE), RAM_SIZE, 0)
             .map_err(|e| alloc::format!("code RAM: {e}"))?;
+        let inside = (CODE_BASE + 0x1000..=CODE_BASE + RAM_SIZE - BUFFER as u64).contains(&buffer);
+        if !inside {
+            let page = buffer & !0xfff;
+            if buffer + BUFFER as u64 > page + 0x1000 {
+                return Err(alloc::format!("buffer {buffer:#x} crosses a 4K page"));
+            }
+            mem.add_ram("buffer", PhysAddr(page), 0x1000, 0)
+                .map_err(|e| alloc::format!("buffer RAM at {page:#x}: {e}"))?;
+        }
         Ok(Emulated {
             cpu,
             mem,
+            buffer,
             needs_reset: true,
         })
     }
@@ -110,6 +129,12 @@ impl Emulated {
                 index: 0,
                 why: alloc::format!("writing the code: {e:?}"),
             })?;
+        self.mem
+            .write_bytes(PhysAddr(self.buffer), &sequence.buffer)
+            .map_err(|e| EmulatedError::Stopped {
+                index: 0,
+                why: alloc::format!("writing the buffer: {e:?}"),
+            })?;
         // The code was written behind the CPU's back: drop the blocks of
         // the last sequence (a whole flush costs more than the run).
         self.cpu
@@ -118,6 +143,10 @@ impl Emulated {
         // it reached; the second runs them from the cache, chained. Both
         // must end at the WFI with the same state.
         let first = self.translated(sequence)?;
+        // The second run starts from the same bytes.
+        let _ = self
+            .mem
+            .write_bytes(PhysAddr(self.buffer), &sequence.buffer);
         let second = self.translated(sequence)?;
         if first != second {
             let d = first.differences(&second);
@@ -142,13 +171,24 @@ impl Emulated {
         match self.cpu.run(&mut self.mem, &mut NoMachine, budget) {
             Exit::WaitForInterrupt { pc } if pc == end => {
                 self.needs_reset = false;
+                let mut buffer = [0; BUFFER];
+                self.mem
+                    .read_bytes(PhysAddr(self.buffer), &mut buffer)
+                    .map_err(|e| EmulatedError::Stopped {
+                        index: words.len(),
+                        why: alloc::format!("reading the buffer: {e:?}"),
+                    })?;
                 Ok(Outcome {
                     x: self.cpu.regs.x,
                     nzcv: self.cpu.regs.pstate.nzcv() & NZCV_MASK,
+                    buffer,
                 })
             }
             exit => {
                 // Name the instruction one step at a time.
+                let _ = self
+                    .mem
+                    .write_bytes(PhysAddr(self.buffer), &sequence.buffer);
                 self.start(sequence);
                 self.step(words)?;
                 Err(EmulatedError::Stopped {

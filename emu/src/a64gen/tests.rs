@@ -109,6 +109,12 @@ fn reserved(word: u32, class: Class) -> bool {
         Class::AddSubImmediate | Class::AddSubCarry | Class::CompareBranch | Class::TestBranch => {
             false
         }
+        // C4.1.4 "Load/store register (unsigned immediate)": size 10 opc
+        // 11 is PRFM, size 11 opc 10 PRFM, size 11 opc 11 unallocated.
+        Class::LoadStore => {
+            let (size, opc) = (field(word, 30, 2), field(word, 22, 2));
+            size == 0b10 && opc == 0b11 || size == 0b11 && opc >= 0b10
+        }
     }
 }
 
@@ -139,9 +145,21 @@ fn no_word_is_reserved_or_names_sp() {
                 class,
                 Class::CondBranch | Class::CompareBranch | Class::TestBranch
             );
-            // A branch alone goes to the next instruction; only its place
-            // in a sequence makes it safe to run.
-            assert_eq!(harmless(word), !branch, "{word:#010x} ({class})");
+            let memory = class == Class::LoadStore;
+            // A branch alone goes to the next instruction, a load or store
+            // where X28 points: only their place in a sequence makes them
+            // safe to run.
+            assert_eq!(harmless(word), !branch && !memory, "{word:#010x} ({class})");
+            if memory {
+                // Based on X28, the whole access inside the buffer, and
+                // the data register not X28.
+                let size = field(word, 30, 2);
+                let offset = field(word, 10, 12) << size;
+                assert_eq!(field(word, 5, 5), 28, "{word:#010x}");
+                assert!(offset + (1 << size) <= BUFFER as u32, "{word:#010x}");
+                assert_ne!(field(word, 0, 5), 28, "{word:#010x}");
+                assert!(in_buffer(word), "{word:#010x}");
+            }
             assert_eq!(branch_skip(word), branch.then_some(0), "{word:#010x}");
         }
     }
@@ -240,6 +258,7 @@ fn every_opcode_and_size_is_drawn() {
             Class::DataProcessing3 => field(word, 21, 3) << 1 | field(word, 15, 1),
             Class::CondBranch => field(word, 0, 4),
             Class::CompareBranch | Class::TestBranch => field(word, 24, 1),
+            Class::LoadStore => field(word, 30, 1) << 2 | field(word, 22, 2),
         };
         op << 1 | sf
     };
@@ -259,6 +278,8 @@ fn every_opcode_and_size_is_drawn() {
             Class::DataProcessing3 => 10,
             Class::CondBranch => 16,
             Class::CompareBranch | Class::TestBranch => 4,
+            // 16 size/opc pairs less PRFM twice and one unallocated.
+            Class::LoadStore => 13,
         }
     };
     let mut rng = Rng::new(4);
@@ -298,13 +319,22 @@ fn outcome_differences_name_registers_and_flags() {
     let a = Outcome {
         x: [0; 31],
         nzcv: 0,
+        buffer: [0; BUFFER],
     };
     let mut b = a;
     b.x[7] = 3;
     b.nzcv = 0x2000_0000;
+    b.buffer[9] = 0xa5;
     let d = a.differences(&b);
-    let d: Vec<_> = d.iter().map(|d| (d.register, d.left, d.right)).collect();
-    assert_eq!(d, [(Some(7), 0, 3), (None, 0, 0x2000_0000)]);
+    let d: Vec<_> = d.iter().map(|d| (d.place, d.left, d.right)).collect();
+    assert_eq!(
+        d,
+        [
+            (Place::X(7), 0, 3),
+            (Place::Nzcv, 0, 0x2000_0000),
+            (Place::Byte(9), 0, 0xa5)
+        ]
+    );
     assert!(b.differences(&b).is_empty());
 }
 
@@ -485,7 +515,7 @@ fn compare_names_the_first_instruction_that_differs() {
     assert_eq!(mismatch.word(), Some(long.words()[3]));
     let d = mismatch.differences();
     assert_eq!(d.len(), 1);
-    assert_eq!(d[0].register, Some(5));
+    assert_eq!(d[0].place, Place::X(5));
     assert!(mismatch.to_string().contains("instruction 3 of"));
     // A side that fails is a mismatch too, at the instruction that fails.
     let failing = |s: &Sequence| -> compare::Run {
@@ -566,7 +596,12 @@ fn branches_go_forward_and_land_inside_the_sequence() {
     let (mut branches, mut to_end) = (0, 0);
     for _ in 0..2000 {
         let sequence = Sequence::random(&mut rng, MAX_LEN);
-        assert_eq!(sequence.escape(), None, "{:x?}", sequence.words());
+        assert_eq!(
+            sequence.escape(DEFAULT_BUFFER),
+            None,
+            "{:x?}",
+            sequence.words()
+        );
         let len = sequence.words().len() as u64;
         for (i, &w) in sequence.words().iter().enumerate() {
             if let Some(skip) = branch_skip(w) {
@@ -582,14 +617,14 @@ fn branches_go_forward_and_land_inside_the_sequence() {
     // B.EQ over the end, a backward CBZ, B to itself: refused.
     let words = [0xab02_0020, 0x5400_0060, NOP];
     let s = Sequence::new([0; 31], 0, &words).unwrap();
-    assert_eq!(s.escape(), Some((1, 0x5400_0060)));
+    assert_eq!(s.escape(DEFAULT_BUFFER), Some((1, 0x5400_0060)));
     let s = Sequence::new([0; 31], 0, &[NOP, 0xb4ff_ffe0]).unwrap();
-    assert_eq!(s.escape(), Some((1, 0xb4ff_ffe0)));
+    assert_eq!(s.escape(DEFAULT_BUFFER), Some((1, 0xb4ff_ffe0)));
     let s = Sequence::new([0; 31], 0, &[0x1400_0000]).unwrap();
-    assert_eq!(s.escape(), Some((0, 0x1400_0000)));
+    assert_eq!(s.escape(DEFAULT_BUFFER), Some((0, 0x1400_0000)));
     // B.EQ to just past the end: allowed.
     let s = Sequence::new([0; 31], 0, &[0x5400_0040, NOP]).unwrap();
-    assert_eq!(s.escape(), None);
+    assert_eq!(s.escape(DEFAULT_BUFFER), None);
 }
 
 /// A taken branch skips what it jumps over, on the emulator: ADDS X0, X1,
@@ -605,4 +640,64 @@ fn the_emulator_takes_and_skips_branches() {
     x[1] = 1;
     let not_taken = emulated.run(&Sequence::new(x, 0, &words).unwrap()).unwrap();
     assert_eq!((not_taken.x[0], not_taken.x[3], not_taken.nzcv), (1, 1, 0));
+}
+
+/// binutils names every generated load and store one of the nine
+/// operations, addressed from X28 with an immediate offset.
+#[test]
+fn binutils_sees_loads_and_stores_from_x28() {
+    if !have_binutils() {
+        return;
+    }
+    let mut rng = Rng::new(12);
+    let words: Vec<u32> = (0..2000)
+        .map(|_| instruction(&mut rng, Class::LoadStore))
+        .collect();
+    let ops = [
+        "strb", "ldrb", "ldrsb", "strh", "ldrh", "ldrsh", "str", "ldr", "ldrsw",
+    ];
+    let mut seen = BTreeSet::new();
+    for (line, w) in disassemble(&words).iter().zip(&words) {
+        let (mnemonic, operands) = line.split_once(' ').unwrap_or((line, ""));
+        assert!(ops.contains(&mnemonic), "{w:#010x}: {line}");
+        assert!(operands.contains("[x28"), "{w:#010x}: {line}");
+        seen.insert(mnemonic.to_string());
+    }
+    assert_eq!(seen.len(), ops.len(), "{seen:?}");
+}
+
+/// A load or store runs natively only from X28 at the buffer, with no
+/// word writing X28, and inside the buffer.
+#[test]
+fn escape_keeps_loads_and_stores_in_the_buffer() {
+    // STR X0, [X28, #8]; ADD X28, X28, #1; LDR X0, [X27].
+    let (store, add_x28, other_base) = (0xf900_0780, 0x9100_079c, 0xf940_0360);
+    let at = |words: &[u32], x28: u64| {
+        let mut x = [0; 31];
+        x[BASE] = x28;
+        Sequence::new(x, 0, words).unwrap().escape(DEFAULT_BUFFER)
+    };
+    assert_eq!(at(&[store], DEFAULT_BUFFER), None);
+    assert_eq!(at(&[store], DEFAULT_BUFFER + 8), Some((0, store)));
+    assert_eq!(at(&[store, add_x28], DEFAULT_BUFFER), Some((0, store)));
+    assert_eq!(at(&[other_base], DEFAULT_BUFFER), Some((0, other_base)));
+    // LDR X0, [X28, #256]: just past the buffer.
+    assert_eq!(at(&[0xf940_8380], DEFAULT_BUFFER), Some((0, 0xf940_8380)));
+}
+
+/// STR X0, [X28, #8] writes X0's bytes little-endian at offsets 8-15,
+/// LDRSB W1, [X28, #9] reads one back sign-extended to 32 bits, on the
+/// emulator (ARM ARM C6.2 STR/LDRSB (immediate), little-endian data).
+#[test]
+fn the_emulator_stores_and_loads_in_the_buffer() {
+    let mut x = [0; 31];
+    x[0] = 0x0123_4567_89ab_cdef;
+    x[1] = u64::MAX;
+    x[BASE] = DEFAULT_BUFFER;
+    let s = Sequence::new(x, 0, &[0xf900_0780, 0x39c0_2781]).unwrap();
+    let got = emulated::Emulated::new().unwrap().run(&s).unwrap();
+    let mut want = [0u8; BUFFER];
+    want[8..16].copy_from_slice(&[0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01]);
+    assert_eq!(got.buffer, want);
+    assert_eq!(got.x[1], 0xffff_ffcd);
 }
