@@ -115,6 +115,15 @@ fn reserved(word: u32, class: Class) -> bool {
             let (size, opc) = (field(word, 30, 2), field(word, 22, 2));
             size == 0b10 && opc == 0b11 || size == 0b11 && opc >= 0b10
         }
+        // C4.1.4 "Load/store register (immediate pre-indexed)" and
+        // "(immediate post-indexed)": the same opc rows, none of them
+        // PRFM; writeback with Rt == Rn (not 31) is CONSTRAINED
+        // UNPREDICTABLE (ARM ARM K1.2.5... "LDR (immediate)").
+        Class::LoadStoreIndexed => {
+            let (size, opc) = (field(word, 30, 2), field(word, 22, 2));
+            let (rt, rn) = (field(word, 0, 5), field(word, 5, 5));
+            size == 0b10 && opc == 0b11 || size == 0b11 && opc >= 0b10 || (rt == rn && rt != 31)
+        }
     }
 }
 
@@ -145,12 +154,21 @@ fn no_word_is_reserved_or_names_sp() {
                 class,
                 Class::CondBranch | Class::CompareBranch | Class::TestBranch
             );
-            let memory = class == Class::LoadStore;
+            let memory = matches!(class, Class::LoadStore | Class::LoadStoreIndexed);
             // A branch alone goes to the next instruction, a load or store
             // where X28 points: only their place in a sequence makes them
             // safe to run.
             assert_eq!(harmless(word), !branch && !memory, "{word:#010x} ({class})");
-            if memory {
+            if class == Class::LoadStoreIndexed {
+                // Based on X27, moving it by at most MAX_STEP, the data
+                // register neither base.
+                let step = (field(word, 12, 9) as i32) << 23 >> 23;
+                assert_eq!(field(word, 5, 5), 27, "{word:#010x}");
+                assert!(step.abs() <= MAX_STEP && step % 8 == 0, "{word:#010x}");
+                assert!(![27, 28].contains(&field(word, 0, 5)), "{word:#010x}");
+                assert!(in_buffer(word), "{word:#010x}");
+            }
+            if class == Class::LoadStore {
                 // Based on X28, the whole access inside the buffer, and
                 // the data register not X28.
                 let size = field(word, 30, 2);
@@ -259,6 +277,9 @@ fn every_opcode_and_size_is_drawn() {
             Class::CondBranch => field(word, 0, 4),
             Class::CompareBranch | Class::TestBranch => field(word, 24, 1),
             Class::LoadStore => field(word, 30, 1) << 2 | field(word, 22, 2),
+            Class::LoadStoreIndexed => {
+                field(word, 30, 1) << 3 | field(word, 22, 2) << 1 | field(word, 11, 1)
+            }
         };
         op << 1 | sf
     };
@@ -280,6 +301,8 @@ fn every_opcode_and_size_is_drawn() {
             Class::CompareBranch | Class::TestBranch => 4,
             // 16 size/opc pairs less PRFM twice and one unallocated.
             Class::LoadStore => 13,
+            // The same, pre- and post-indexed.
+            Class::LoadStoreIndexed => 26,
         }
     };
     let mut rng = Rng::new(4);
@@ -556,7 +579,7 @@ fn the_emulator_recovers_from_a_sequence_that_faults() {
     assert_eq!(emulated.run(&case.sequence()), Ok(case.expected()));
 }
 
-/// Divisions meet a zero divisor and INT_MIN / -1 (at both sizes) in a
+/// Divisions meet a zero divisor and INT_MIN / -1 (at both sizes) in two
 /// thousand sequences: the state before each division is read from
 /// the emulator running the prefix that precedes it.
 #[test]
@@ -564,7 +587,7 @@ fn divisions_meet_zero_divisors_and_overflow() {
     let mut emulated = emulated::Emulated::new().unwrap();
     let mut rng = Rng::new(11);
     let (mut by_zero, mut overflow32, mut overflow64) = (0, 0, 0);
-    for _ in 0..1000 {
+    for _ in 0..2000 {
         let sequence = Sequence::random(&mut rng, MAX_LEN);
         for (k, &word) in sequence.words().iter().enumerate() {
             let opcode = field(word, 10, 6);
@@ -643,15 +666,19 @@ fn the_emulator_takes_and_skips_branches() {
 }
 
 /// binutils names every generated load and store one of the nine
-/// operations, addressed from X28 with an immediate offset.
+/// operations, addressed from X28 with an immediate offset or from X27
+/// pre- or post-indexed.
 #[test]
 fn binutils_sees_loads_and_stores_from_x28() {
     if !have_binutils() {
         return;
     }
     let mut rng = Rng::new(12);
-    let words: Vec<u32> = (0..2000)
-        .map(|_| instruction(&mut rng, Class::LoadStore))
+    let words: Vec<u32> = (0..4000)
+        .map(|i| {
+            let class = [Class::LoadStore, Class::LoadStoreIndexed][i % 2];
+            instruction(&mut rng, class)
+        })
         .collect();
     let ops = [
         "strb", "ldrb", "ldrsb", "strh", "ldrh", "ldrsh", "str", "ldr", "ldrsw",
@@ -660,7 +687,19 @@ fn binutils_sees_loads_and_stores_from_x28() {
     for (line, w) in disassemble(&words).iter().zip(&words) {
         let (mnemonic, operands) = line.split_once(' ').unwrap_or((line, ""));
         assert!(ops.contains(&mnemonic), "{w:#010x}: {line}");
-        assert!(operands.contains("[x28"), "{w:#010x}: {line}");
+        let indexed = Class::of(*w) == Some(Class::LoadStoreIndexed);
+        if indexed {
+            // "[x27, #imm]!" (pre) or "[x27], #imm" (post).
+            let pre = field(*w, 11, 1) == 1;
+            let form = if pre {
+                operands.ends_with("]!")
+            } else {
+                operands.contains("[x27], #")
+            };
+            assert!(form, "{w:#010x}: {line}");
+        } else {
+            assert!(operands.contains("[x28"), "{w:#010x}: {line}");
+        }
         seen.insert(mnemonic.to_string());
     }
     assert_eq!(seen.len(), ops.len(), "{seen:?}");
@@ -675,14 +714,19 @@ fn escape_keeps_loads_and_stores_in_the_buffer() {
     let at = |words: &[u32], x28: u64| {
         let mut x = [0; 31];
         x[BASE] = x28;
+        x[INDEX] = DEFAULT_BUFFER + INDEX_START;
         Sequence::new(x, 0, words).unwrap().escape(DEFAULT_BUFFER)
     };
     assert_eq!(at(&[store], DEFAULT_BUFFER), None);
     assert_eq!(at(&[store], DEFAULT_BUFFER + 8), Some((0, store)));
     assert_eq!(at(&[store, add_x28], DEFAULT_BUFFER), Some((0, store)));
     assert_eq!(at(&[other_base], DEFAULT_BUFFER), Some((0, other_base)));
-    // LDR X0, [X28, #256]: just past the buffer.
-    assert_eq!(at(&[0xf940_8380], DEFAULT_BUFFER), Some((0, 0xf940_8380)));
+    // LDR X0, [X28, #512]: just past the buffer.
+    assert_eq!(at(&[0xf941_0380], DEFAULT_BUFFER), Some((0, 0xf941_0380)));
+    // LDR X0, [X27], #8 is accepted; #4 (unaligned steps) and #16 not.
+    assert_eq!(at(&[0xf840_8760], DEFAULT_BUFFER), None);
+    assert_eq!(at(&[0xf840_4760], DEFAULT_BUFFER), Some((0, 0xf840_4760)));
+    assert_eq!(at(&[0xf841_0760], DEFAULT_BUFFER), Some((0, 0xf841_0760)));
 }
 
 /// STR X0, [X28, #8] writes X0's bytes little-endian at offsets 8-15,
