@@ -118,7 +118,8 @@ fn reserved(word: u32, class: Class) -> bool {
         // C4.1.4 "Load/store register (immediate pre-indexed)" and
         // "(immediate post-indexed)": the same opc rows, none of them
         // PRFM; writeback with Rt == Rn (not 31) is CONSTRAINED
-        // UNPREDICTABLE (ARM ARM K1.2.5... "LDR (immediate)").
+        // UNPREDICTABLE (the `wback && n == t && n != 31` case of the
+        // LDR/STR (immediate) decode pseudocode).
         Class::LoadStoreIndexed => {
             let (size, opc) = (field(word, 30, 2), field(word, 22, 2));
             let (rt, rn) = (field(word, 0, 5), field(word, 5, 5));
