@@ -109,6 +109,7 @@ pub fn compare(
     let mut before = Outcome {
         x: sequence.x,
         nzcv: sequence.nzcv,
+        buffer: sequence.buffer,
     };
     let len = sequence.words().len();
     for prefix_len in 1..=len {

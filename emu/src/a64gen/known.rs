@@ -44,13 +44,15 @@ impl KnownAnswer {
 
     /// What the ARM ARM says the registers and flags are afterwards.
     pub fn expected(&self) -> Outcome {
-        let mut x = self.sequence().x;
+        let sequence = self.sequence();
+        let mut x = sequence.x;
         for &(n, v) in self.outputs {
             x[n] = v;
         }
         Outcome {
             x,
             nzcv: self.nzcv_out,
+            buffer: sequence.buffer,
         }
     }
 }

@@ -111,11 +111,48 @@ pub enum Class {
     CompareBranch,
     /// TBZ, TBNZ, forward inside the sequence.
     TestBranch,
+    /// STRB, LDRB, LDRSB, STRH, LDRH, LDRSH, STR, LDR, LDRSW (unsigned
+    /// immediate offset, general-purpose registers), based on [`BASE`]
+    /// and inside [`BUFFER`] bytes from it.
+    LoadStore,
+    /// The same operations pre- or post-indexed (immediate), based on
+    /// [`INDEX`] and moving it by at most [`MAX_STEP`] bytes each.
+    LoadStoreIndexed,
 }
+
+/// The register the pre- and post-indexed loads and stores address from
+/// and write back: X27, which only they write, set by a harness to the
+/// buffer's middle ([`INDEX_START`] bytes in). As a sequence runs each
+/// word at most once and holds at most [`MAX_LEN`] of them, X27 moves at
+/// most [`MAX_LEN`] x [`MAX_STEP`] bytes either way, and every access
+/// stays inside the buffer.
+pub const INDEX: usize = 27;
+/// How far into the buffer X27 starts.
+pub const INDEX_START: u64 = BUFFER as u64 / 2;
+/// The largest writeback, in bytes, of one indexed access. Steps are
+/// multiples of 8, so that X27 stays aligned for every size: the
+/// emulator runs with its MMU off, where data accesses are Device and an
+/// unaligned one faults, while natively the buffer is Normal memory.
+pub const MAX_STEP: i32 = 8;
+const _: () = assert!(
+    INDEX_START as i64 - (MAX_LEN as i64 * MAX_STEP as i64) >= 0
+        && INDEX_START as i64 + MAX_LEN as i64 * MAX_STEP as i64 + 8 <= BUFFER as i64
+);
+
+/// The register the generated loads and stores address from: X28, which
+/// no generated word writes, set by a harness to the scratch buffer (at
+/// the same address natively and on the emulator, so it compares like
+/// any other register).
+pub const BASE: usize = 28;
+/// The scratch buffer's size in bytes: every access lies inside it.
+pub const BUFFER: usize = 512;
+/// Where [`Sequence::random`] puts the buffer (X28); a harness moves it
+/// with [`Sequence::with_buffer_at`].
+pub const DEFAULT_BUFFER: u64 = 0x4000_8000;
 
 impl Class {
     /// Every class, in the ARM ARM's order.
-    pub const ALL: [Class; 18] = [
+    pub const ALL: [Class; 20] = [
         Class::AddSubImmediate,
         Class::LogicalImmediate,
         Class::MoveWide,
@@ -134,6 +171,8 @@ impl Class {
         Class::CondBranch,
         Class::CompareBranch,
         Class::TestBranch,
+        Class::LoadStore,
+        Class::LoadStoreIndexed,
     ];
 
     /// The fixed bits every word of the class has: `(mask, value)`, from
@@ -158,6 +197,8 @@ impl Class {
             Class::CondBranch => (0xff00_0010, 0x5400_0000),
             Class::CompareBranch => (0x7e00_0000, 0x3400_0000),
             Class::TestBranch => (0x7e00_0000, 0x3600_0000),
+            Class::LoadStore => (0x3f00_0000, 0x3900_0000),
+            Class::LoadStoreIndexed => (0x3f20_0400, 0x3800_0400),
         }
     }
 
@@ -191,6 +232,8 @@ impl fmt::Display for Class {
             Class::CondBranch => "conditional branch (immediate)",
             Class::CompareBranch => "compare and branch (immediate)",
             Class::TestBranch => "test and branch (immediate)",
+            Class::LoadStore => "load/store register (unsigned immediate)",
+            Class::LoadStoreIndexed => "load/store register (immediate pre/post-indexed)",
         };
         f.write_str(name)
     }
@@ -404,6 +447,75 @@ pub fn instruction(rng: &mut Rng, class: Class) -> u32 {
         Class::TestBranch => {
             fixed | sf << 31 | rng.bits(1) << 24 | rng.bits(5) << 19 | 1 << 5 | zr(rng)
         }
+        Class::LoadStore => {
+            // size 111 0 01 opc imm12 Rn Rt: opc 00 stores, 01 loads, 1x
+            // sign-extends (to 64 bits for 10, 32 for 11); size 10 opc 11
+            // and size 11 opc 1x are PRFM or unallocated. imm12 is scaled
+            // by the size, and kept inside the buffer. Rt is never the
+            // base (a load would move it, a store would store an address).
+            let (size, opc) = size_opc(rng);
+            let imm12 = rng.below((BUFFER >> size) as u64) as u32;
+            fixed | size << 30 | opc << 22 | imm12 << 10 | (BASE as u32) << 5 | data_register(rng)
+        }
+        Class::LoadStoreIndexed => {
+            // size 111 0 00 opc 0 imm9 pp Rn Rt: pp 01 post-, 11
+            // pre-indexed; size 10 opc 11 and size 11 opc 1x unallocated.
+            // Rt is neither base: a writeback to Rt's own register is
+            // CONSTRAINED UNPREDICTABLE.
+            let (size, opc) = size_opc(rng);
+            let step = 8 * (rng.below(2 * MAX_STEP as u64 / 8 + 1) as i32) - MAX_STEP;
+            let imm9 = (step as u32) & 0x1ff;
+            fixed
+                | size << 30
+                | opc << 22
+                | imm9 << 12
+                | rng.bits(1) << 11
+                | (INDEX as u32) << 5
+                | data_register(rng)
+        }
+    }
+}
+
+/// A size and opc of an allocated general-purpose load or store other
+/// than PRFM.
+fn size_opc(rng: &mut Rng) -> (u32, u32) {
+    loop {
+        let (size, opc) = (rng.bits(2), rng.bits(2));
+        if !(size == 0b10 && opc == 0b11 || size == 0b11 && opc >= 0b10) {
+            return (size, opc);
+        }
+    }
+}
+
+/// A data register for a load or store: any but the two bases.
+fn data_register(rng: &mut Rng) -> u32 {
+    let rt = zr(rng);
+    if rt as usize == BASE || rt as usize == INDEX {
+        rt + 2
+    } else {
+        rt
+    }
+}
+
+/// Whether `word` is a load or store of the generated classes that stays
+/// inside the buffer: [`BUFFER`] bytes from [`BASE`] (unsigned offset),
+/// or from [`INDEX`] moving it by a multiple of 8 up to [`MAX_STEP`], with a data
+/// register that is neither base.
+pub fn in_buffer(word: u32) -> bool {
+    let size = word >> 30;
+    let rn = ((word >> 5) & 31) as usize;
+    let rt = (word & 31) as usize;
+    match Class::of(word) {
+        Some(Class::LoadStore) => {
+            let offset = ((word >> 10) & 0xfff) << size;
+            rn == BASE && offset as usize + (1 << size) <= BUFFER
+        }
+        Some(Class::LoadStoreIndexed) => {
+            // imm9, sign-extended.
+            let step = (((word >> 12) & 0x1ff) as i32) << 23 >> 23;
+            rn == INDEX && rt != INDEX && rt != BASE && step.abs() <= MAX_STEP && step % 8 == 0
+        }
+        _ => false,
     }
 }
 
@@ -460,6 +572,9 @@ pub fn harmless(word: u32) -> bool {
         Class::AddSubImmediate | Class::AddSubExtended => !rn_sp && (sets_flags || !rd_sp),
         Class::LogicalImmediate => !rd_sp || (word >> 29) & 3 == 0b11,
         Class::DataProcessing2 => matches!((word >> 10) & 0x3f, 2 | 3 | 8..=11),
+        // Where a load or store goes depends on X28: see
+        // [`Sequence::escape`].
+        Class::LoadStore | Class::LoadStoreIndexed => false,
         // Where a branch goes depends on where it is: see
         // [`Sequence::escape`].
         Class::CondBranch | Class::CompareBranch | Class::TestBranch => false,
@@ -494,6 +609,12 @@ pub fn register_value(rng: &mut Rng) -> u64 {
 /// Whether `word` (a generated word) writes its Rd field (bits 4:0): every
 /// generated class but the conditional compares.
 fn writes_rd(word: u32) -> bool {
+    if matches!(
+        Class::of(word),
+        Some(Class::LoadStore | Class::LoadStoreIndexed)
+    ) {
+        return (word >> 22) & 3 != 0;
+    }
     !matches!(
         Class::of(word),
         Some(
@@ -553,6 +674,8 @@ pub struct Sequence {
     /// NZCV before the first instruction, as the NZCV register holds it
     /// (bits 31:28).
     pub nzcv: u64,
+    /// The scratch buffer's bytes before the first instruction.
+    pub buffer: [u8; BUFFER],
     words: [u32; MAX_LEN],
     len: usize,
 }
@@ -563,6 +686,7 @@ impl Sequence {
         let mut sequence = Sequence {
             x,
             nzcv: nzcv & NZCV_MASK,
+            buffer: [0; BUFFER],
             words: [0; MAX_LEN],
             len: words.len(),
         };
@@ -586,18 +710,37 @@ impl Sequence {
         let mut words = [0; MAX_LEN];
         for (i, w) in words[..len].iter_mut().enumerate() {
             *w = any_instruction(rng);
+            if writes_rd(*w) && matches!((*w & 31) as usize, BASE | INDEX) {
+                // X27 and X28 stay the bases (X29, X30 instead).
+                *w += 2;
+            }
             if branch_skip(*w).is_some() {
                 // Forward, at most to the end of the sequence.
                 *w = retarget(*w, rng.below((len - i) as u64) as u32);
             }
         }
         plant_division_edge_cases(rng, &mut x, &words[..len]);
+        x[BASE] = DEFAULT_BUFFER;
+        x[INDEX] = DEFAULT_BUFFER + INDEX_START;
+        let mut buffer = [0; BUFFER];
+        for b in &mut buffer {
+            *b = register_value(rng) as u8;
+        }
         Sequence {
             x,
             nzcv,
+            buffer,
             words,
             len,
         }
+    }
+
+    /// The sequence with its buffer at `address` (X28, and X27
+    /// [`INDEX_START`] bytes in).
+    pub fn with_buffer_at(mut self, address: u64) -> Self {
+        self.x[BASE] = address;
+        self.x[INDEX] = address + INDEX_START;
+        self
     }
 
     /// The instruction words.
@@ -619,11 +762,20 @@ impl Sequence {
     /// The first instruction that could escape a harness that runs the
     /// sequence natively, if any: one that is not [`harmless`] nor a
     /// forward branch landing inside the sequence or just past its end.
-    pub fn escape(&self) -> Option<(usize, u32)> {
+    ///
+    /// A load or store is accepted if it stays inside the buffer
+    /// ([`in_buffer`]), X28 holds `buffer`, X27 `buffer` + [`INDEX_START`],
+    /// and no word writes either (but for the indexed accesses' own
+    /// writeback to X27).
+    pub fn escape(&self, buffer: u64) -> Option<(usize, u32)> {
         let len = self.len as u64;
+        let base_kept = self.x[BASE] == buffer
+            && self.x[INDEX] == buffer + INDEX_START
+            && !self.words().iter().any(|&w| writes_base(w));
         self.words().iter().copied().enumerate().find(|&(i, w)| {
             let lands_inside = branch_skip(w).is_some_and(|skip| i as u64 + 1 + skip <= len);
-            !harmless(w) && !lands_inside
+            let buffered = base_kept && in_buffer(w);
+            !harmless(w) && !lands_inside && !buffered
         })
     }
 }
@@ -631,20 +783,40 @@ impl Sequence {
 /// The NZCV bits of the NZCV register (bits 31:28).
 pub const NZCV_MASK: u64 = 0xf000_0000;
 
-/// X0-X30 and NZCV after a sequence ran.
+/// Whether `word` may write X27 or X28 through its Rd (Rt) field: it
+/// names one there and is not a generated word known to leave it (a
+/// compare, a branch, a store).
+fn writes_base(word: u32) -> bool {
+    matches!((word & 31) as usize, BASE | INDEX) && (Class::of(word).is_none() || writes_rd(word))
+}
+
+/// X0-X30, NZCV and the buffer after a sequence ran.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Outcome {
     /// X0-X30.
     pub x: [u64; 31],
     /// NZCV (bits 31:28).
     pub nzcv: u64,
+    /// The scratch buffer's bytes.
+    pub buffer: [u8; BUFFER],
+}
+
+/// Where two outcomes differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// Xn.
+    X(usize),
+    /// NZCV.
+    Nzcv,
+    /// The buffer's byte at this offset.
+    Byte(usize),
 }
 
 /// One register (or NZCV) where two outcomes differ.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Difference {
-    /// X0-X30, or `None` for NZCV.
-    pub register: Option<usize>,
+    /// Which register, flags or byte.
+    pub place: Place,
     /// The first outcome's value.
     pub left: u64,
     /// The second outcome's value.
@@ -653,28 +825,37 @@ pub struct Difference {
 
 impl fmt::Display for Difference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.register {
-            Some(n) => write!(f, "X{n} {:#x} / {:#x}", self.left, self.right),
-            None => write!(f, "NZCV {:#x} / {:#x}", self.left >> 28, self.right >> 28),
+        match self.place {
+            Place::X(n) => write!(f, "X{n} {:#x} / {:#x}", self.left, self.right),
+            Place::Nzcv => write!(f, "NZCV {:#x} / {:#x}", self.left >> 28, self.right >> 28),
+            Place::Byte(o) => write!(f, "buffer[{o:#x}] {:#x} / {:#x}", self.left, self.right),
         }
     }
 }
 
 impl Outcome {
-    /// Where `self` and `other` differ, X0 to X30, then NZCV.
+    /// Where `self` and `other` differ, X0 to X30, then NZCV, then the
+    /// buffer's bytes.
     pub fn differences(&self, other: &Outcome) -> Vec<Difference> {
         let registers = (0..31)
             .filter(|&i| self.x[i] != other.x[i])
             .map(|i| Difference {
-                register: Some(i),
+                place: Place::X(i),
                 left: self.x[i],
                 right: other.x[i],
             });
         let flags = (self.nzcv != other.nzcv).then_some(Difference {
-            register: None,
+            place: Place::Nzcv,
             left: self.nzcv,
             right: other.nzcv,
         });
-        registers.chain(flags).collect()
+        let bytes = (0..BUFFER)
+            .filter(|&o| self.buffer[o] != other.buffer[o])
+            .map(|o| Difference {
+                place: Place::Byte(o),
+                left: u64::from(self.buffer[o]),
+                right: u64::from(other.buffer[o]),
+            });
+        registers.chain(flags).chain(bytes).collect()
     }
 }

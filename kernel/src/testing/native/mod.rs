@@ -7,6 +7,9 @@
 //! The harness uses SP only: X0-X30 and NZCV are all loaded before the
 //! sequence and stored after it, so a sequence may use every general
 //! purpose register, and must not touch SP (`emu::a64gen` never does).
+//! Loads and stores go to a scratch buffer in kernel RAM (a frame of its
+//! own, identity-mapped read/write), which X28 must address: its bytes
+//! are set from the sequence before and read back after.
 
 use crate::arch::exception::{self, CodeFixup};
 use crate::arch::mmu as regs;
@@ -16,7 +19,7 @@ use crate::memory::mmu::{self as host_mmu, FrameTables};
 use alloc::format;
 use alloc::string::String;
 use core::fmt;
-use emu::a64gen::{Outcome, Sequence};
+use emu::a64gen::{Outcome, Sequence, BUFFER};
 use emu::addr::PhysAddr;
 use emu::arch::esr::Esr;
 use emu::mmu::{AccessPermissions, PageTable, Stage1Attributes, TableConfig};
@@ -61,6 +64,8 @@ pub struct CodePage {
     exec: u64,
     table: Option<(PageTable, FrameTables)>,
     kernel_tcr: u64,
+    /// The scratch buffer's frame (physical = identity address).
+    buffer: u64,
 }
 
 impl CodePage {
@@ -82,12 +87,17 @@ impl CodePage {
         }
         let frame = frames::allocate_zeroed(size as usize, size as usize)
             .ok_or("no free frame for the code page")?;
+        let Some(buffer) = frames::allocate_zeroed(size as usize, size as usize) else {
+            frames::free(frame, size as usize, size as usize);
+            return Err("no free frame for the scratch buffer".into());
+        };
         let mut page = CodePage {
             frame,
             size,
             exec: !0u64 << host_mmu::VA_BITS,
             table: None,
             kernel_tcr: regs::tcr_el1(),
+            buffer,
         };
         let config = TableConfig::stage1_upper(granule, host_mmu::VA_BITS, 48)
             .map_err(|e| format!("code page table: {e}"))?;
@@ -134,13 +144,23 @@ impl CodePage {
         index + words.len()
     }
 
-    /// Runs `sequence` from its registers and flags and returns theirs
-    /// after its last instruction. A sequence that could escape the page
-    /// ([`Sequence::escape`]) is refused.
+    /// The scratch buffer's address: the X28 of sequences that load and
+    /// store.
+    pub fn buffer(&self) -> u64 {
+        self.buffer
+    }
+
+    /// Runs `sequence` from its registers, flags and buffer and returns
+    /// theirs after its last instruction. A sequence that could escape the
+    /// page or the buffer ([`Sequence::escape`]) is refused.
     pub fn run(&mut self, sequence: &Sequence) -> Result<Outcome, NativeFault> {
-        if let Some((index, word)) = sequence.escape() {
+        if let Some((index, word)) = sequence.escape(self.buffer) {
             return Err(NativeFault::Refused { index, word });
         }
+        let bytes = self.buffer as *mut u8;
+        // SAFETY: the buffer frame is ours, identity-mapped read/write, and
+        // larger than BUFFER bytes (a granule).
+        unsafe { core::ptr::copy_nonoverlapping(sequence.buffer.as_ptr(), bytes, BUFFER) };
         let start = frame::fault_entry().len();
         let mut end = self.write(start, frame::prologue());
         end = self.write(end, sequence.words());
@@ -154,17 +174,21 @@ impl CodePage {
             ..NativeState::default()
         };
         // SAFETY: the page holds the prologue, the sequence (checked
-        // above: register-only data processing that touches neither SP nor
-        // memory, UDF, NOP, and forward branches that land inside it or on
-        // the epilogue) and the epilogue, synchronised above; the fault
+        // above: data processing that touches neither SP nor memory, loads
+        // and stores inside the buffer, UDF, NOP, and forward branches
+        // that land inside it or on the epilogue) and the epilogue, synchronised above; the fault
         // entry is registered.
         unsafe { frame::call(self.exec + offset, &mut state) };
         if state.faulted != 0 {
             return Err(NativeFault::Exception(Esr(state.esr)));
         }
+        let mut buffer = [0; BUFFER];
+        // SAFETY: as above; the sequence has finished with it.
+        unsafe { core::ptr::copy_nonoverlapping(bytes, buffer.as_mut_ptr(), BUFFER) };
         Ok(Outcome {
             x: state.x,
             nzcv: state.nzcv & emu::a64gen::NZCV_MASK,
+            buffer,
         })
     }
 }
@@ -180,5 +204,6 @@ impl Drop for CodePage {
             table.destroy(&mut mem);
         }
         frames::free(self.frame, self.size as usize, self.size as usize);
+        frames::free(self.buffer, self.size as usize, self.size as usize);
     }
 }

@@ -66,7 +66,11 @@ fn registers_and_flags_round_trip() -> TestResult {
         let nzcv = flags << 28;
         let sequence = Sequence::new(x, nzcv, &[]).ok_or(String::from("empty sequence"))?;
         let got = page.run(&sequence).map_err(|e| format!("{e}"))?;
-        let want = Outcome { x, nzcv };
+        let want = Outcome {
+            x,
+            nzcv,
+            buffer: sequence.buffer,
+        };
         if let Some(d) = want.differences(&got).first() {
             return Err(format!("NZCV {nzcv:#x}: in / out: {d}").into());
         }
@@ -130,15 +134,18 @@ fn forward_branches_skip() -> TestResult {
 }
 
 /// emu's CPU against this CPU: random sequences of the generated integer
-/// instructions, each run natively and on the emulator from the same
-/// registers and flags; X0-X30 and NZCV must agree. Sequence `i` of seed
+/// instructions, loads and stores, each run natively and on the emulator
+/// from the same registers, flags and buffer (X28 points at it, at the same
+/// address on both sides); X0-X30, NZCV and the buffer must agree. The emulator runs each
+/// through the translator twice (translating, then chained from the
+/// cache) and single-steps only to name a failing instruction. Sequence `i` of seed
 /// S is sequence 0 of seed S + `i`, so a failure replays alone with
 /// `test native::emulator_matches_hardware seed=S+i`.
 fn emulator_matches_hardware() -> TestResult {
     let seed = testing::seed(DEFAULT_SEED);
     crate::println!("  seed {seed:#x}");
     let mut page = CodePage::install()?;
-    let mut emulated = Emulated::new()?;
+    let mut emulated = Emulated::with_buffer(page.buffer())?;
     let (mut native_ticks, mut emulated_ticks, mut instructions) = (0, 0, 0);
     let start = cpu::counter();
     let mut compared = 0;
@@ -147,7 +154,8 @@ fn emulator_matches_hardware() -> TestResult {
             break;
         }
         compared += 1;
-        let sequence = Sequence::random(&mut Rng::for_item(seed, i), MAX_LEN);
+        let sequence =
+            Sequence::random(&mut Rng::for_item(seed, i), MAX_LEN).with_buffer_at(page.buffer());
         instructions += sequence.words().len();
         let t0 = cpu::counter();
         let native = page.run(&sequence).map_err(|e| e.to_string());
@@ -176,6 +184,13 @@ fn emulator_matches_hardware() -> TestResult {
         )
         .into());
     }
+    let tb = emulated.tb_stats();
+    crate::println!(
+        "  translated: {} blocks, {} block runs, {} through a chain",
+        tb.translated,
+        tb.executed,
+        tb.chained
+    );
     crate::println!(
         "  {compared} sequences, {instructions} instructions agree (native {} us, emulated {} us){}",
         cpu::ticks_to_micros(native_ticks),
