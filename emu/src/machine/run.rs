@@ -7,7 +7,7 @@ use core::fmt;
 use super::psci::{self, PsciOutcome};
 use super::semihosting::{GuestMemory, GuestMemoryError, Semihosting, SemihostingHost};
 use super::{Boot, CounterSource, MachineError, SemihostingOutcome, Virt};
-use crate::cpu::{CallResult, Cpu, Exit, GuestContext, Step, System};
+use crate::cpu::{CallResult, Cpu, Exit, GuestContext, Step, System, TbStats};
 use crate::tlb::TlbStats;
 
 /// A guest that resets more often than this is stopped: it is looping.
@@ -101,6 +101,9 @@ pub struct RunReport {
     pub resets: u32,
     /// The TLBs' counters.
     pub tlb: TlbStats,
+    /// The translator's counters (blocks translated, executed, chained,
+    /// invalidated by cause).
+    pub tb: TbStats,
     /// Where the image was first entered.
     pub boot: Boot,
 }
@@ -170,7 +173,7 @@ impl fmt::Display for RunReport {
         if self.resets > 0 {
             write!(f, "; {} resets", self.resets)?;
         }
-        Ok(())
+        write!(f, "; {}", self.tb)
     }
 }
 
@@ -231,6 +234,7 @@ pub fn run(
         elapsed_ns: host.elapsed_ns().saturating_sub(start_ns),
         resets,
         tlb: cpu.tlb_stats(),
+        tb: cpu.tb_stats().clone(),
         boot: first,
     })
 }
