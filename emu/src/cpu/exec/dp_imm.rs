@@ -15,6 +15,20 @@ pub(crate) fn set_flags(cpu: &mut Cpu, f: u32) {
     p.v = f & 1 != 0;
 }
 
+/// The logical operation `opc` (AND, ORR, EOR, ANDS) of both logical
+/// classes, immediate and shifted register, at the operation's width.
+#[inline]
+pub(crate) fn logical(opc: u32, a: u64, b: u64, is64: bool) -> u64 {
+    width(
+        match opc {
+            0 | 3 => a & b,
+            1 => a | b,
+            _ => a ^ b,
+        },
+        is64,
+    )
+}
+
 /// NZ from a result, C and V cleared (logical operations).
 #[inline(always)]
 pub(crate) fn logical_flags(cpu: &mut Cpu, r: u64, is64: bool) {
@@ -65,14 +79,7 @@ pub fn logical_imm(cpu: &mut Cpu, _: &mut Ctx<'_>, i: &Insn) -> ExecResult {
         return undefined();
     };
     let x = cpu.regs.x(i.rn());
-    let r = width(
-        match i.opc() {
-            0 | 3 => x & imm,
-            1 => x | imm,
-            _ => x ^ imm,
-        },
-        is64,
-    );
+    let r = logical(i.opc(), x, imm, is64);
     if i.opc() == 3 {
         logical_flags(cpu, r, is64);
         cpu.regs.set_x(i.rd(), r);

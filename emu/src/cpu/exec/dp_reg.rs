@@ -2,7 +2,7 @@
 //! logical and add/subtract with shifted or extended registers, with
 //! carry, conditional compare and select, 3-source (multiply).
 
-use super::dp_imm::{logical_flags, set_flags};
+use super::dp_imm::{logical, logical_flags, set_flags};
 use super::{add_with_carry, extend_reg, shift_reg, undefined, width, Ctx, ExecResult};
 use crate::cpu::insn::Insn;
 use crate::cpu::Cpu;
@@ -78,14 +78,7 @@ pub fn logical_shifted(cpu: &mut Cpu, _: &mut Ctx<'_>, i: &Insn) -> ExecResult {
     if i.nbit() == 1 {
         m = !m;
     }
-    let r = width(
-        match i.opc() {
-            0 | 3 => n & m,
-            1 => n | m,
-            _ => n ^ m,
-        },
-        is64,
-    );
+    let r = logical(i.opc(), n, m, is64);
     if i.opc() == 3 {
         logical_flags(cpu, r, is64);
     }
