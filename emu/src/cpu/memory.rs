@@ -247,6 +247,12 @@ impl Cpu {
     }
 
     /// The exception a failed translation raises for a data access.
+    /// The synchronous external abort of a part of `acc` at `va` that the
+    /// bus refused (a hole, or a device that said no).
+    fn bus_error(&self, va: u64, acc: &AccessType) -> Exception {
+        self.data_fault(va, Failure::External, acc, false)
+    }
+
     fn data_fault(&self, va: u64, f: Failure, acc: &AccessType, cm: bool) -> Exception {
         let abort = DataAbort {
             write: acc.kind == AccessKind::Write || cm,
@@ -352,12 +358,7 @@ impl Cpu {
                 Route::Phys(pa) => phys_read(mem, pa, dst, acc.align),
             };
             if !ok {
-                return Err(self.data_fault(
-                    va.wrapping_add(off as u64),
-                    Failure::External,
-                    acc,
-                    false,
-                ));
+                return Err(self.bus_error(va.wrapping_add(off as u64), acc));
             }
             off += p.len;
         }
@@ -426,12 +427,7 @@ impl Cpu {
             // they overlap.
             self.code_written(p.pa, p.len);
             if !ok {
-                return Err(self.data_fault(
-                    va.wrapping_add(off as u64),
-                    Failure::External,
-                    acc,
-                    false,
-                ));
+                return Err(self.bus_error(va.wrapping_add(off as u64), acc));
             }
             off += p.len;
         }
@@ -525,12 +521,7 @@ impl Cpu {
                     kind: AccessKind::Read,
                     ..acc
                 };
-                return Err(self.data_fault(
-                    va.wrapping_add(off as u64),
-                    Failure::External,
-                    &read,
-                    false,
-                ));
+                return Err(self.bus_error(va.wrapping_add(off as u64), &read));
             }
             off += p.len;
         }
